@@ -1,0 +1,39 @@
+"""The one place that names things: transformed features, the label, the example weight.
+
+Nothing else spells a transformed name by hand.
+"""
+
+TRANSFORMED_SUFFIX = "_xf"
+MISSING_SUFFIX = "_missing"
+
+# Vocabulary file of the label's classes (class id -> class name), written by Transform.
+LABEL_VOCABULARY = "label_classes"
+# Weight 1 for rows whose label is present and known, 0 otherwise. Training and TFMA weight
+# every example by it, so a row with a missing label counts nowhere and breaks nothing.
+LABEL_WEIGHT = "label_weight" + TRANSFORMED_SUFFIX
+# Transformed label, whatever the raw label column is called.
+LABEL = "label" + TRANSFORMED_SUFFIX
+
+# Signature names of the exported SavedModel.
+SERVING_EXAMPLES_SIGNATURE = "serving_default"  # serialized tf.Example with raw features
+SERVING_RAW_SIGNATURE = "serving_raw"  # one named tensor per raw feature
+TRANSFORM_SIGNATURE = "transform_features"  # raw tf.Example -> transformed features (TFMA)
+
+# Outputs of the serving signatures.
+PROBABILITIES = "probabilities"  # classification: [n, classes] ([n, 1] for binary)
+CLASS_IDS = "class_ids"
+CLASSES = "classes"
+PREDICTIONS = "predictions"  # regression: [n, 1]
+
+
+def transformed_name(key: str) -> str:
+    return key + TRANSFORMED_SUFFIX
+
+
+def missing_indicator_name(key: str) -> str:
+    return key + MISSING_SUFFIX + TRANSFORMED_SUFFIX
+
+
+def categorical_vocabulary(key: str) -> str:
+    """Vocabulary file name of string feature `key` (the model reads its size)."""
+    return f"vocab_{key}"

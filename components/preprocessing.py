@@ -1,0 +1,111 @@
+"""tf.Transform `preprocessing_fn`: z-score numbers, vocabularies for strings, explicit missing values.
+
+Features are whatever columns the CSV has, minus the label and `data.exclude`: their kind
+(numeric or string) comes from the inferred schema, so a user's own CSV needs no code.
+The schema is inferred with `infer_feature_shape=False`, so every raw feature arrives as a
+SparseTensor with at most one value per row: an absent value is a missing cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features
+from components.settings import CLASSIFICATION_TASKS, DataSpec, from_dict
+
+MISSING_STRING = "__missing__"
+NUM_OOV_BUCKETS = 1
+
+
+def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
+    """Called by TFX Transform; `custom_config["data"]` is a `DataSpec` as a dict."""
+    spec = from_dict(DataSpec, custom_config["data"], "data")
+    if spec.label not in inputs:
+        raise ValueError(
+            f"label column {spec.label!r} is not in the data; columns: {', '.join(sorted(inputs))}"
+        )
+    outputs: dict[str, Any] = {}
+    for key in feature_keys(inputs, spec):
+        if inputs[key].dtype == tf.string:
+            outputs[features.transformed_name(key)] = _encode_categorical(key, inputs[key])
+        else:
+            outputs.update(_standardize_numeric(key, inputs[key], spec.missing_indicators))
+    label, weight = _encode_label(inputs[spec.label], spec.task)
+    outputs[features.LABEL] = label
+    outputs[features.LABEL_WEIGHT] = weight
+    return outputs
+
+
+def feature_keys(inputs: dict[str, Any], spec: DataSpec) -> list[str]:
+    """The raw columns that are model features: all but the label and excluded ones."""
+    unknown = sorted(set(spec.exclude) - set(inputs))
+    if unknown:
+        raise ValueError(f"data.exclude names columns not in the data: {', '.join(unknown)}")
+    return sorted(key for key in inputs if key != spec.label and key not in spec.exclude)
+
+
+def _to_dense(value: tf.SparseTensor | tf.Tensor, default: Any) -> tf.Tensor:
+    """[batch, 1] dense tensor; rows with no value get `default`."""
+    if isinstance(value, tf.SparseTensor):
+        value = tf.sparse.to_dense(
+            tf.SparseTensor(value.indices, value.values, [value.dense_shape[0], 1]),
+            default_value=default,
+        )
+    return tf.reshape(value, [-1, 1])
+
+
+def _standardize_numeric(key: str, value: Any, add_indicator: bool) -> dict[str, tf.Tensor]:
+    """Impute missing cells with the training mean, then z-score (mean 0, variance 1)."""
+    dense = _to_dense(_map_values(value, _to_float), default=float("nan"))
+    is_missing = tf.math.is_nan(dense)
+    present = tf.boolean_mask(dense, tf.logical_not(is_missing))
+    training_mean = tft.mean(present, name=f"mean_{key}")
+    imputed = tf.where(is_missing, training_mean, dense)
+    out = {features.transformed_name(key): tft.scale_to_z_score(imputed, name=f"z_{key}")}
+    if add_indicator:
+        out[features.missing_indicator_name(key)] = tf.cast(is_missing, tf.float32)
+    return out
+
+
+def _encode_categorical(key: str, value: Any) -> tf.Tensor:
+    """Vocabulary index; a missing cell is its own category, unseen values share one OOV bucket."""
+    dense = _to_dense(value, default=MISSING_STRING)
+    dense = tf.where(tf.equal(dense, ""), MISSING_STRING, dense)
+    return tft.compute_and_apply_vocabulary(
+        dense,
+        num_oov_buckets=NUM_OOV_BUCKETS,
+        vocab_filename=features.categorical_vocabulary(key),
+    )
+
+
+def _encode_label(value: Any, task: str) -> tuple[tf.Tensor, tf.Tensor]:
+    """Returns (label, weight); weight is 0 where the label is missing or not a known class."""
+    if task in CLASSIFICATION_TASKS:
+        if value.dtype != tf.string:
+            value = _map_values(value, tf.strings.as_string)
+        dense = _to_dense(value, default="")
+        class_vocabulary = tft.vocabulary(
+            tf.boolean_mask(dense, tf.not_equal(dense, "")),
+            vocab_filename=features.LABEL_VOCABULARY,
+        )
+        class_id = tft.apply_vocabulary(dense, class_vocabulary, default_value=-1)
+        known = class_id >= 0
+        return tf.maximum(class_id, 0), tf.cast(known, tf.float32)
+    if value.dtype == tf.string:
+        raise ValueError("task regression needs a numeric label column, found strings")
+    dense = _to_dense(_map_values(value, _to_float), default=float("nan"))
+    present = tf.logical_not(tf.math.is_nan(dense))
+    return tf.where(present, dense, 0.0), tf.cast(present, tf.float32)
+
+
+def _map_values(value: Any, fn) -> Any:
+    if isinstance(value, tf.SparseTensor):
+        return tf.SparseTensor(value.indices, fn(value.values), value.dense_shape)
+    return fn(value)
+
+
+def _to_float(value: tf.Tensor) -> tf.Tensor:
+    return tf.cast(value, tf.float32)

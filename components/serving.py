@@ -1,0 +1,90 @@
+"""Signatures of the exported SavedModel: raw inputs in, the Transform graph applied inside.
+
+- `serving_default`: a batch of serialized `tf.Example`s holding RAW features (as in the CSV).
+- `serving_raw`: one named 1-D tensor per raw feature; NaN (numbers) or "" (strings) is a
+  missing value, imputed exactly as in training.
+- `transform_features`: raw tf.Examples, label included, to transformed features; TFMA uses it
+  to find the transformed label and the example weight.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features
+
+
+def make_signatures(
+    model: tf.keras.Model,
+    tf_transform_output: tft.TFTransformOutput,
+    label_column: str,
+    task: str,
+    class_names: list[str],
+) -> dict[str, Any]:
+    # Tracked as an attribute so the Transform graph and its assets are saved with the model.
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    serving_spec = {key: spec for key, spec in raw_spec.items() if key != label_column}
+    predict = _predict_fn(model, task, class_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        return predict(tf.io.parse_example(serialized, serving_spec))
+
+    raw_inputs = [tf.TensorSpec([None], spec.dtype, name=key) for key, spec in sorted(serving_spec.items())]
+
+    @tf.function(input_signature=raw_inputs)
+    def serve_raw(*columns: tf.Tensor) -> dict[str, tf.Tensor]:
+        names = sorted(serving_spec)
+        return predict({name: _present_values(column) for name, column in zip(names, columns)})
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
+
+    return {
+        features.SERVING_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        features.SERVING_RAW_SIGNATURE: serve_raw.get_concrete_function(),
+        features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+    }
+
+
+def _predict_fn(model: tf.keras.Model, task: str, class_names: list[str]) -> Callable:
+    """Raw features -> transformed -> model -> named outputs."""
+    names = tf.constant(class_names or [""], dtype=tf.string)
+
+    def predict(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        transformed = model.tft_layer(raw_features)
+        output = model({name: transformed[name] for name in model.input_names})
+        if task == "regression":
+            return {features.PREDICTIONS: output}
+        if task == "binary":
+            class_ids = tf.cast(output[:, 0] > 0.5, tf.int64)
+        else:
+            class_ids = tf.argmax(output, axis=1)
+        return {
+            features.PROBABILITIES: output,
+            features.CLASS_IDS: class_ids,
+            features.CLASSES: tf.gather(names, class_ids),
+        }
+
+    return predict
+
+
+def _present_values(column: tf.Tensor) -> tf.SparseTensor:
+    """A [batch] tensor as the [batch, <=1] SparseTensor Transform expects; NaN or "" is missing."""
+    if column.dtype.is_floating:
+        present = tf.logical_not(tf.math.is_nan(column))
+    elif column.dtype == tf.string:
+        present = tf.not_equal(column, "")
+    else:
+        present = tf.ones_like(column, dtype=tf.bool)
+    rows = tf.where(present)
+    return tf.SparseTensor(
+        indices=tf.concat([rows, tf.zeros_like(rows)], axis=1),
+        values=tf.gather_nd(column, rows),
+        dense_shape=tf.stack([tf.size(column, out_type=tf.int64), 1]),
+    )

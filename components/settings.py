@@ -1,0 +1,182 @@
+"""Typed settings shared by the wiring and by the component code that runs inside TFX.
+
+The pipeline hands these to Transform and Trainer as `custom_config` (plain JSON), and the
+component code reads them back with `from_dict`, so both sides agree on one typed schema.
+`from_dict` validates as it builds: unknown keys, wrong types and bad values raise
+`ConfigError` naming the dotted key (e.g. `training.early_stopping.patience`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional, TypeVar
+
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = typing.get_args(Task)
+CLASSIFICATION_TASKS = ("binary", "multiclass")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or invalid; the message names the key."""
+
+
+@dataclass
+class DataSpec:
+    """What the CSV holds and how Transform should treat it."""
+
+    path: str = "data/penguins/penguins.csv"  # a CSV file, or a folder of CSV files
+    label: str = "species"
+    task: Task = "multiclass"
+    exclude: list[str] = field(default_factory=list)  # columns that are not features (ids)
+    missing_indicators: bool = True  # add `<name>_missing` (0/1) for every numeric feature
+
+    def validate(self) -> None:
+        if not self.label:
+            raise ConfigError("data.label: must name the label column")
+        if self.label in self.exclude:
+            raise ConfigError(f"data.exclude: lists the label column {self.label!r}")
+
+
+@dataclass
+class ModelSpec:
+    """Which registered builder to use, and its hyperparameters."""
+
+    name: str = "mlp_classifier"
+    hidden_units: list[int] = field(default_factory=lambda: [64, 32])
+    dropout: float = 0.0
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = 0.01
+
+    def validate(self) -> None:
+        if any(units <= 0 for units in self.hidden_units):
+            raise ConfigError(f"model.hidden_units: every width must be > 0, got {self.hidden_units}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"model.dropout: must be in [0, 1), got {self.dropout}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"model.learning_rate: must be > 0, got {self.learning_rate}")
+
+
+@dataclass
+class EarlyStoppingSpec:
+    """Keras EarlyStopping on val_loss; the best epoch's weights are restored."""
+
+    enabled: bool = True
+    min_delta: float = 0.001
+    patience: int = 20
+
+    def validate(self) -> None:
+        if self.min_delta < 0:
+            raise ConfigError(f"training.early_stopping.min_delta: must be >= 0, got {self.min_delta}")
+        if self.patience < 0:
+            raise ConfigError(f"training.early_stopping.patience: must be >= 0, got {self.patience}")
+
+
+@dataclass
+class TrainingSpec:
+    epochs: int = 200
+    batch_size: int = 32
+    seed: int = 42
+    early_stopping: EarlyStoppingSpec = field(default_factory=EarlyStoppingSpec)
+
+    def validate(self) -> None:
+        if self.epochs <= 0:
+            raise ConfigError(f"training.epochs: must be > 0, got {self.epochs}")
+        if self.batch_size <= 0:
+            raise ConfigError(f"training.batch_size: must be > 0, got {self.batch_size}")
+
+
+SpecT = TypeVar("SpecT")
+
+
+def from_dict(cls: type[SpecT], data: Any, key: str = "") -> SpecT:
+    """Builds dataclass `cls` from a mapping, checking keys and types recursively."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{key or 'config'}: expected a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        where = f"{key}." if key else ""
+        raise ConfigError(
+            f"{where}{unknown[0]}: unknown key (known keys: {', '.join(sorted(fields))})"
+        )
+    hints = typing.get_type_hints(cls)
+    values = {
+        name: _coerce(hints[name], data[name], f"{key}.{name}" if key else name)
+        for name in data
+    }
+    spec = cls(**values)
+    validate = getattr(spec, "validate", None)
+    if validate:
+        validate()
+    return spec
+
+
+def to_dict(spec: Any) -> dict[str, Any]:
+    return dataclasses.asdict(spec)
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    """Checks `value` against type `hint` (the few forms our specs use)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, key)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, key)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: must be one of {', '.join(map(str, args))}; got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [_coerce(args[0], item, f"{key}[{i}]") for i, item in enumerate(value)]
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported type hint {hint!r}")  # a bug in our specs, not input
+
+
+@dataclass
+class EvaluationSpec:
+    """The gate: absolute bounds on validation metrics, and no regression against the last blessed model.
+
+    `loss` is the training loss (cross-entropy, or MAE for regression); `accuracy` applies to
+    classification only. `baseline_tolerance` is how much worse than the last blessed model
+    (in the metric's own units) a new model may be; 0 means "no worse".
+    """
+
+    max_loss: Optional[float] = None
+    min_accuracy: Optional[float] = None
+    baseline_tolerance: float = 0.0
+
+    def validate(self) -> None:
+        if self.min_accuracy is not None and not 0.0 <= self.min_accuracy <= 1.0:
+            raise ConfigError(f"evaluation.min_accuracy: must be in [0, 1], got {self.min_accuracy}")
+        if self.max_loss is not None and self.max_loss < 0:
+            raise ConfigError(f"evaluation.max_loss: must be >= 0, got {self.max_loss}")
+        if self.baseline_tolerance < 0:
+            raise ConfigError(
+                f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}"
+            )

@@ -1,0 +1,164 @@
+"""TFX Trainer `run_fn`: read Transform's output, build the configured model, fit, export.
+
+Reads as a straight line of helpers, each callable from a test: specs from the transform
+output, datasets, model, fit with early stopping, history, signatures, save.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx import v1 as tfx
+from tfx_bsl.public import tfxio
+
+from components import features
+from components.models import build_model
+from components.models.inputs import InputSpec, TaskSpec
+from components.preprocessing import NUM_OOV_BUCKETS
+from components.serving import make_signatures
+from components.settings import (
+    CLASSIFICATION_TASKS,
+    DataSpec,
+    EarlyStoppingSpec,
+    ModelSpec,
+    TrainingSpec,
+    from_dict,
+)
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.json"
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Called by the TFX Trainer; settings arrive in `custom_config`."""
+    config = fn_args.custom_config
+    data = from_dict(DataSpec, config["data"], "data")
+    model_spec = from_dict(ModelSpec, config["model"], "model")
+    training = from_dict(TrainingSpec, config["training"], "training")
+    tf.keras.utils.set_random_seed(training.seed)
+
+    transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    task, class_names = task_spec(transform_output, data.task)
+    train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, training, shuffle=True)
+    validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, training, shuffle=False)
+
+    model = build_model(input_spec(transform_output), task, model_spec)
+    model.summary(print_fn=log.info)
+    history, stopper = fit(model, train, validation, training, fn_args.model_run_dir)
+    write_history(history, stopper, fn_args.model_run_dir)
+
+    signatures = make_signatures(model, transform_output, data.label, data.task, class_names)
+    model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
+    log.info("exported the model to %s", fn_args.serving_model_dir)
+
+
+def task_spec(transform_output: tft.TFTransformOutput, task: str) -> tuple[TaskSpec, list[str]]:
+    """The task with its number of classes, and the class names in class-id order."""
+    if task not in CLASSIFICATION_TASKS:
+        return TaskSpec(task), []
+    class_names = [
+        name.decode() if isinstance(name, bytes) else str(name)
+        for name in transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)
+    ]
+    if task == "binary" and len(class_names) != 2:
+        raise ValueError(
+            f"task binary needs a label with exactly 2 classes; the training data has "
+            f"{len(class_names)}: {', '.join(class_names[:10])}"
+        )
+    return TaskSpec(task, len(class_names)), class_names
+
+
+def input_spec(transform_output: tft.TFTransformOutput) -> InputSpec:
+    """Numeric vs categorical transformed features, with each category count."""
+    numeric, categorical = [], {}
+    for name, spec in sorted(transform_output.transformed_feature_spec().items()):
+        if name in (features.LABEL, features.LABEL_WEIGHT):
+            continue
+        if spec.dtype == tf.int64:
+            raw_key = name[: -len(features.TRANSFORMED_SUFFIX)]
+            vocabulary = features.categorical_vocabulary(raw_key)
+            categorical[name] = transform_output.vocabulary_size_by_name(vocabulary) + NUM_OOV_BUCKETS
+        else:
+            numeric.append(name)
+    return InputSpec(numeric=tuple(numeric), categorical=categorical)
+
+
+def make_dataset(
+    file_pattern: list[str],
+    data_accessor: tfx.components.DataAccessor,
+    transform_output: tft.TFTransformOutput,
+    training: TrainingSpec,
+    shuffle: bool,
+) -> tf.data.Dataset:
+    """(features, label, weight) batches, one pass over the files per epoch."""
+    options = tfxio.TensorFlowDatasetOptions(
+        batch_size=training.batch_size,
+        label_key=features.LABEL,
+        num_epochs=1,
+        shuffle=shuffle,
+        shuffle_seed=training.seed,
+    )
+    dataset = data_accessor.tf_dataset_factory(
+        file_pattern, options, transform_output.transformed_metadata.schema
+    )
+    return dataset.map(_split_weight, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _split_weight(batch: dict[str, tf.Tensor], label: tf.Tensor) -> tuple[Any, tf.Tensor, tf.Tensor]:
+    batch = dict(batch)
+    weight = tf.reshape(batch.pop(features.LABEL_WEIGHT), [-1])
+    return batch, label, weight
+
+
+def fit(
+    model: tf.keras.Model,
+    train: tf.data.Dataset,
+    validation: tf.data.Dataset,
+    training: TrainingSpec,
+    log_dir: str,
+) -> tuple[tf.keras.callbacks.History, tf.keras.callbacks.EarlyStopping | None]:
+    """Fit with TensorBoard logs and, when enabled, early stopping that restores the best epoch."""
+    callbacks: list[tf.keras.callbacks.Callback] = [tf.keras.callbacks.TensorBoard(log_dir=log_dir)]
+    stopper = early_stopping(training.early_stopping) if training.early_stopping.enabled else None
+    if stopper:
+        callbacks.append(stopper)
+    history = model.fit(
+        train, validation_data=validation, epochs=training.epochs, callbacks=callbacks, verbose=2
+    )
+    return history, stopper
+
+
+def early_stopping(spec: EarlyStoppingSpec) -> tf.keras.callbacks.EarlyStopping:
+    return tf.keras.callbacks.EarlyStopping(
+        monitor="val_loss",
+        min_delta=spec.min_delta,
+        patience=spec.patience,
+        restore_best_weights=True,
+    )
+
+
+def write_history(
+    history: tf.keras.callbacks.History,
+    stopper: tf.keras.callbacks.EarlyStopping | None,
+    output_dir: str,
+) -> dict[str, Any]:
+    """Per-epoch metrics plus the (1-based) epoch whose weights were kept, as JSON in the run dir."""
+    per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
+    epochs_run = len(history.epoch)
+    restored = stopper is not None and stopper.best_weights is not None
+    record = {
+        "epochs_run": epochs_run,
+        "kept_epoch": stopper.best_epoch + 1 if restored else epochs_run,
+        "stopped_early": bool(stopper is not None and stopper.stopped_epoch > 0),
+        "history": per_epoch,
+    }
+    tf.io.gfile.makedirs(output_dir)
+    with tf.io.gfile.GFile(os.path.join(output_dir, HISTORY_FILE), "w") as f:
+        json.dump(record, f, indent=2)
+    return record

@@ -1,0 +1,145 @@
+"""Command line: `python -m pipeline run ...` (also installed as `keras-pipeline`).
+
+The only module that prints. Exit codes: 0 the run completed (blessed or not: the summary
+says which), 2 bad configuration or input, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+# Flag -> dotted config key. Everything else is reachable with --set KEY=VALUE.
+RUN_FLAGS = {
+    "data": "data.path",
+    "label": "data.label",
+    "task": "data.task",
+    "model": "model.name",
+    "epochs": "training.epochs",
+    "pipeline_root": "output.pipeline_root",
+    "serving_dir": "output.serving_dir",
+    "runner": "runner.kind",
+}
+
+RUN_EXAMPLES = """examples:
+  python -m pipeline run --config configs/penguins.yaml
+  python -m pipeline run --data my.csv --label price --task regression
+  python -m pipeline run --config configs/breast_cancer.yaml --epochs 20 --set evaluation.min_accuracy=0.95
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="TFX pipeline for Keras models: ingest, check, standardize, train, gate, push.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline locally on a CSV file or folder",
+        description="Run the whole pipeline locally and print a summary.",
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--config", help="YAML recipe (see configs/); flags override it")
+    run.add_argument("--data", help="CSV file, or a folder of CSV files with one header")
+    run.add_argument("--label", help="label column")
+    run.add_argument("--task", choices=["binary", "multiclass", "regression"])
+    run.add_argument("--model", help="registered model name (default: by task)")
+    run.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    run.add_argument("--pipeline-root", help="TFX artifacts and ML Metadata (default output/<name>/pipeline)")
+    run.add_argument("--serving-dir", help="where blessed models are pushed (default output/<name>/serving)")
+    run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
+    run.add_argument("--summary-json", help="also write the run summary to this file")
+    run.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override any config key, e.g. --set training.batch_size=64 (repeatable)",
+    )
+    run.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
+    run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_tensorflow(args.verbose)
+    try:
+        return _run(args)
+    except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
+        return _report_error(error, args.debug)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from components.csv_input import check_csv
+    from pipeline.config import load_config, parse_assignment
+    from pipeline.runner import run_pipeline
+    from pipeline.summary import write_json
+
+    overrides: dict[str, Any] = {
+        key: getattr(args, flag) for flag, key in RUN_FLAGS.items() if getattr(args, flag) is not None
+    }
+    overrides.update(parse_assignment(text) for text in args.set)
+    config = load_config(args.config, overrides)
+    check_csv(config.data.path, config.data.label, config.data.exclude)
+    print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
+          f"model {config.model.name}, runner {config.runner.kind}")
+    started = time.monotonic()
+
+    def progress(node_id: str, event: str, seconds: float) -> None:
+        clock = time.monotonic() - started
+        took = f" in {seconds:.1f}s" if event == "finished" else ""
+        print(f"[{clock:6.1f}s] {node_id} {event}{took}", flush=True)
+
+    summary = run_pipeline(config, progress)
+    if args.summary_json:
+        write_json(summary, args.summary_json)
+    print(format_summary(summary))
+    return EXIT_OK
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = ["", f"run {summary['run_id']} finished in {summary['wall_seconds']:.1f}s"]
+    training = summary.get("training") or {}
+    if training:
+        stop = "early stopping" if training["stopped_early"] else "all epochs"
+        lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
+    for role, metric in summary["metrics"].items():
+        if not isinstance(metric, dict):
+            continue
+        bound = (f" >= {metric['lower_bound']}" if metric.get("lower_bound") is not None
+                 else f" <= {metric['upper_bound']}" if metric.get("upper_bound") is not None else "")
+        baseline = f", last blessed {metric['baseline']:.4f}" if metric.get("baseline") is not None else ""
+        value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
+        verdict = "pass" if metric["passed"] else "FAIL"
+        lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
+    lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
+    lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
+    lines.append(f"  summary: {summary['summary_file']}")
+    return "\n".join(lines)
+
+
+def _report_error(error: Exception, debug: bool) -> int:
+    from components.csv_input import InputError
+    from components.settings import ConfigError
+
+    bad_input = isinstance(error, (ConfigError, InputError))
+    if debug:
+        traceback.print_exc()
+    kind = "configuration error" if isinstance(error, ConfigError) else "input error" if bad_input else "error"
+    print(f"{kind}: {error}", file=sys.stderr)
+    if not debug and not bad_input:
+        print("(run again with --debug for the traceback)", file=sys.stderr)
+    return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
+
+
+def _quiet_tensorflow(verbose: bool) -> None:
+    """TensorFlow's C++ log and TFX/Beam INFO logs stay out of the way unless --verbose."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "2")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,118 @@
+"""Wiring only: one `create_pipeline(config)` connecting the TFX components.
+
+CsvExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer
+-> Resolver (latest blessed model) -> Evaluator -> Pusher.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Callable
+
+from tfx import v1 as tfx
+
+from components.code_version import code_fingerprint
+from components.evaluation import eval_config
+from components.preprocessing import preprocessing_fn
+from components.trainer import run_fn
+from pipeline.config import RunConfig
+
+
+def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=_input_base(config.data.path),
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern=_input_pattern(config.data.path))]
+        ),
+        output_config=tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[
+                    tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.split.train),
+                    tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.split.eval),
+                ]
+            )
+        ),
+    )
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    # Unfixed feature shapes: every feature may be missing, in training and at serving.
+    schema_gen = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
+    )
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=_import_path(preprocessing_fn),
+        custom_config={"data": dataclasses.asdict(config.data), "code": code_fingerprint()},
+    )
+    trainer = tfx.components.Trainer(
+        run_fn=_import_path(run_fn),
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        custom_config={
+            "data": dataclasses.asdict(config.data),
+            "model": dataclasses.asdict(config.model),
+            "training": dataclasses.asdict(config.training),
+            "code": code_fingerprint(),
+        },
+    )
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=eval_config(config.data.task, config.evaluation),
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.output.serving_dir)
+        ),
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=config.output.pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            transform,
+            trainer,
+            model_resolver,
+            evaluator,
+            pusher,
+        ],
+        enable_cache=True,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.metadata_path
+        ),
+        beam_pipeline_args=config.runner.beam_args,
+    )
+
+
+def _import_path(fn: Callable) -> str:
+    """`module.function`, which TFX imports in the executor (our package is installed there)."""
+    return f"{fn.__module__}.{fn.__name__}"
+
+
+def _input_base(data_path: str) -> str:
+    """CsvExampleGen reads a folder; a single file is read through a pattern on its folder."""
+    return data_path if _is_folder(data_path) else os.path.dirname(data_path)
+
+
+def _input_pattern(data_path: str) -> str:
+    return "*.csv" if _is_folder(data_path) else os.path.basename(data_path)
+
+
+def _is_folder(data_path: str) -> bool:
+    return data_path.endswith("/") or not os.path.splitext(data_path)[1]

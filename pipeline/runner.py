@@ -1,0 +1,64 @@
+"""Thin local runners: build the pipeline from the config, run it, summarize it from ML Metadata."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any, Callable
+
+from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+
+from pipeline.config import RunConfig
+from pipeline.pipeline import create_pipeline
+from pipeline.summary import summarize
+
+ProgressCallback = Callable[[str, str, float], None]  # (component id, "started"|"finished", seconds)
+
+# What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
+# LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
+_NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
+
+
+class ComponentProgress(logging.Handler):
+    """Turns the runners' per-node log records into start/finish callbacks with elapsed time."""
+
+    def __init__(self, callback: ProgressCallback):
+        super().__init__(level=logging.INFO)
+        self._callback = callback
+        self._started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = _NODE_EVENT.match(str(record.msg))
+        if not match or not record.args:
+            return
+        node_id = str(record.args[0])
+        if match.group(1) == "running":
+            self._started[node_id] = time.monotonic()
+            self._callback(node_id, "started", 0.0)
+        else:
+            elapsed = time.monotonic() - self._started.pop(node_id, time.monotonic())
+            self._callback(node_id, "finished", elapsed)
+
+
+def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:
+    """Runs the whole pipeline with the configured local runner and returns the run summary."""
+    runner = LocalDagRunner() if config.runner.kind == "local" else BeamDagRunner()
+    absl_logger = logging.getLogger("absl")
+    handler = ComponentProgress(progress) if progress else None
+    previous_level = absl_logger.level
+    if handler:
+        absl_logger.addHandler(handler)
+        absl_logger.setLevel(min(previous_level or logging.INFO, logging.INFO))
+    started = time.monotonic()
+    try:
+        runner.run(create_pipeline(config))
+    finally:
+        if handler:
+            absl_logger.removeHandler(handler)
+            absl_logger.setLevel(previous_level)
+    summary = summarize(config)
+    summary["wall_seconds"] = round(time.monotonic() - started, 2)
+    return summary
+

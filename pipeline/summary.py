@@ -1,0 +1,190 @@
+"""The run summary, read back from ML Metadata and the run's artifacts after a run.
+
+MLMD is the record of what ran: each node's execution (state, start and end time) and its
+output artifacts (the Evaluator's blessing and metrics, the Pusher's destination, the
+Trainer's history). Reading them there, rather than from in-process state, makes the summary
+the same for every runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+
+from components.evaluation import gated_metrics
+from components.trainer import HISTORY_FILE
+from pipeline.config import RunConfig
+
+SUMMARY_FILE = "summary.json"
+_STATES = {value: name for name, value in metadata_store_pb2.Execution.State.items()}
+
+
+@dataclass
+class NodeRun:
+    execution: metadata_store_pb2.Execution
+    outputs: dict[str, list[metadata_store_pb2.Artifact]]
+
+    @property
+    def state(self) -> str:
+        return _STATES.get(self.execution.last_known_state, "UNKNOWN")
+
+    @property
+    def seconds(self) -> float:
+        ms = self.execution.last_update_time_since_epoch - self.execution.create_time_since_epoch
+        return round(ms / 1000.0, 2)
+
+    def output_uri(self, key: str) -> str | None:
+        artifacts = self.outputs.get(key) or []
+        return artifacts[0].uri if artifacts else None
+
+    def output_property(self, key: str, name: str) -> Any:
+        artifacts = self.outputs.get(key) or []
+        if not artifacts or name not in artifacts[0].custom_properties:
+            return None
+        value = artifacts[0].custom_properties[name]
+        return getattr(value, value.WhichOneof("value"))
+
+
+def summarize(config: RunConfig) -> dict[str, Any]:
+    """Summary of the latest run of `config`'s pipeline, also written as JSON into the run's output."""
+    store = mlmd.MetadataStore(_connection(config.metadata_path))
+    run_id, nodes = latest_run(store, config.name)
+    evaluator = nodes.get("Evaluator")
+    pusher = nodes.get("Pusher")
+    blessed = bool(evaluator and evaluator.output_property("blessing", "blessed"))
+    pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
+    summary = {
+        "pipeline": config.name,
+        "run_id": run_id,
+        "task": config.data.task,
+        "model": config.model.name,
+        "data": config.data.path,
+        "blessed": blessed,
+        "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
+        "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
+        "training": training_record(nodes.get("Trainer")),
+        "components": {
+            node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
+        },
+    }
+    path = os.path.join(config.output.pipeline_root, "runs", run_id, SUMMARY_FILE)
+    write_json(summary, path)
+    summary["summary_file"] = path
+    return summary
+
+
+def latest_run(store: mlmd.MetadataStore, pipeline_name: str) -> tuple[str, dict[str, NodeRun]]:
+    """The newest pipeline_run context of the pipeline and its executions by node id."""
+    runs = [
+        context
+        for context in store.get_contexts_by_type("pipeline_run")
+        if any(parent.name == pipeline_name for parent in store.get_parent_contexts_by_context(context.id))
+    ]
+    if not runs:
+        raise RuntimeError(f"no run of pipeline {pipeline_name!r} is recorded in ML Metadata")
+    run = max(runs, key=lambda context: context.create_time_since_epoch)
+    nodes: dict[str, NodeRun] = {}
+    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
+        node_id = _node_id(store, execution.id, pipeline_name)
+        if node_id:
+            nodes[node_id] = NodeRun(execution, _outputs(store, execution.id))
+    return run.name, nodes
+
+
+def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any]:
+    """Each gated metric: its value, the baseline's, its bound, and whether it passed."""
+    if not evaluation_uri:
+        return {}
+    import tensorflow_model_analysis as tfma
+
+    values: dict[tuple[str, bool], float] = {}
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue  # the overall slice only
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            key = key_and_value.key
+            is_baseline = key.model_name == "baseline"
+            if key.is_diff or key_and_value.value.WhichOneof("type") != "double_value":
+                continue
+            values[(key.name, is_baseline)] = key_and_value.value.double_value.value
+    failed = _failed_metric_names(evaluation_uri)
+    result = {}
+    for metric in gated_metrics(config.data.task):
+        bound = config.evaluation.min_accuracy if metric.role == "accuracy" else config.evaluation.max_loss
+        result[metric.role] = {
+            "metric": metric.tfma_name,
+            "value": values.get((metric.tfma_name, False)),
+            "baseline": values.get((metric.tfma_name, True)),
+            "lower_bound" if metric.higher_is_better else "upper_bound": bound,
+            "baseline_tolerance": config.evaluation.baseline_tolerance,
+            "passed": metric.tfma_name not in failed,
+        }
+    result["example_count"] = values.get(("example_count", False))
+    return result
+
+
+def training_record(trainer: NodeRun | None) -> dict[str, Any]:
+    """Epochs run, the epoch whose weights were kept, and its validation metrics."""
+    run_dir = trainer.output_uri("model_run") if trainer else None
+    path = os.path.join(run_dir, HISTORY_FILE) if run_dir else None
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        record = json.load(f)
+    kept = record["kept_epoch"] - 1
+    return {
+        "epochs_run": record["epochs_run"],
+        "kept_epoch": record["kept_epoch"],
+        "stopped_early": record["stopped_early"],
+        "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
+        "history_file": path,
+        "tensorboard_dir": run_dir,
+    }
+
+
+def write_json(data: dict[str, Any], path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2, default=str)
+
+
+def _failed_metric_names(evaluation_uri: str) -> set[str]:
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_validation_result(evaluation_uri)
+    return {
+        failure.metric_key.name
+        for per_slice in result.metric_validations_per_slice
+        for failure in per_slice.failures
+    }
+
+
+def _connection(metadata_path: str) -> metadata_store_pb2.ConnectionConfig:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return config
+
+
+def _node_id(store: mlmd.MetadataStore, execution_id: int, pipeline_name: str) -> str | None:
+    prefix = pipeline_name + "."
+    for context in store.get_contexts_by_execution(execution_id):
+        if context.name.startswith(prefix) and store.get_context_types_by_id([context.type_id])[0].name == "node":
+            return context.name[len(prefix):]
+    return None
+
+
+def _outputs(store: mlmd.MetadataStore, execution_id: int) -> dict[str, list[metadata_store_pb2.Artifact]]:
+    output_types = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+    events = [e for e in store.get_events_by_execution_ids([execution_id]) if e.type in output_types]
+    artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    outputs: dict[str, list[metadata_store_pb2.Artifact]] = {}
+    for event in events:
+        key = event.path.steps[0].key if event.path.steps else ""
+        outputs.setdefault(key, []).append(artifacts[event.artifact_id])
+    return outputs

@@ -1,0 +1,22 @@
+"""Installable package: `pip install -e . -c constraints.txt` (see README)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="keras-tfx-pipeline",
+    version="0.1.0",
+    description="TFX pipeline for Keras models: ingest, validate, standardize, train, gate, push",
+    python_requires=">=3.9",
+    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*"]),
+    install_requires=[
+        "tfx[kfp]==1.16.0",
+        "apache-beam==2.59.0",
+        "tensorflow==2.16.2",
+        "pyyaml>=6",
+    ],
+    extras_require={
+        "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3"],
+        "test": ["pytest>=8"],
+    },
+    entry_points={"console_scripts": ["keras-pipeline=pipeline.cli:main"]},
+)
