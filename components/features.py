@@ -3,6 +3,8 @@
 Nothing else spells a transformed name by hand.
 """
 
+# Names are collision-free by construction: a transformed feature always ends in "_xf", an
+# indicator in "_missing", and the reserved names below in "__", whatever the CSV's columns are.
 TRANSFORMED_SUFFIX = "_xf"
 MISSING_SUFFIX = "_missing"
 
@@ -10,9 +12,9 @@ MISSING_SUFFIX = "_missing"
 LABEL_VOCABULARY = "label_classes"
 # Weight 1 for rows whose label is present and known, 0 otherwise. Training and TFMA weight
 # every example by it, so a row with a missing label counts nowhere and breaks nothing.
-LABEL_WEIGHT = "label_weight" + TRANSFORMED_SUFFIX
+LABEL_WEIGHT = "__label_weight__"
 # Transformed label, whatever the raw label column is called.
-LABEL = "label" + TRANSFORMED_SUFFIX
+LABEL = "__label__"
 
 # Signature names of the exported SavedModel.
 SERVING_EXAMPLES_SIGNATURE = "serving_default"  # serialized tf.Example with raw features
@@ -31,7 +33,7 @@ def transformed_name(key: str) -> str:
 
 
 def missing_indicator_name(key: str) -> str:
-    return key + MISSING_SUFFIX + TRANSFORMED_SUFFIX
+    return key + MISSING_SUFFIX
 
 
 def categorical_vocabulary(key: str) -> str:

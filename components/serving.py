@@ -2,7 +2,7 @@
 
 - `serving_default`: a batch of serialized `tf.Example`s holding RAW features (as in the CSV).
 - `serving_raw`: one named 1-D tensor per raw feature; NaN (numbers) or "" (strings) is a
-  missing value, imputed exactly as in training.
+  missing value, imputed exactly as in training. Integer columns are float64 here.
 - `transform_features`: raw tf.Examples, label included, to transformed features; TFMA uses it
   to find the transformed label and the example weight.
 """
@@ -34,12 +34,14 @@ def make_signatures(
     def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
         return predict(tf.io.parse_example(serialized, serving_spec))
 
-    raw_inputs = [tf.TensorSpec([None], spec.dtype, name=key) for key, spec in sorted(serving_spec.items())]
+    names = sorted(serving_spec)
+    raw_inputs = [tf.TensorSpec([None], raw_input_dtype(serving_spec[name].dtype), name=name) for name in names]
 
     @tf.function(input_signature=raw_inputs)
     def serve_raw(*columns: tf.Tensor) -> dict[str, tf.Tensor]:
-        names = sorted(serving_spec)
-        return predict({name: _present_values(column) for name, column in zip(names, columns)})
+        return predict(
+            {name: _present_values(column, serving_spec[name].dtype) for name, column in zip(names, columns)}
+        )
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -74,17 +76,21 @@ def _predict_fn(model: tf.keras.Model, task: str, class_names: list[str]) -> Cal
     return predict
 
 
-def _present_values(column: tf.Tensor) -> tf.SparseTensor:
+def raw_input_dtype(feature_dtype: tf.DType) -> tf.DType:
+    """Integer columns are taken as float64 in `serving_raw`, so NaN can mark a missing value
+    (float64 holds every integer up to 2**53 exactly)."""
+    return tf.float64 if feature_dtype.is_integer else feature_dtype
+
+
+def _present_values(column: tf.Tensor, feature_dtype: tf.DType) -> tf.SparseTensor:
     """A [batch] tensor as the [batch, <=1] SparseTensor Transform expects; NaN or "" is missing."""
-    if column.dtype.is_floating:
-        present = tf.logical_not(tf.math.is_nan(column))
-    elif column.dtype == tf.string:
+    if column.dtype == tf.string:
         present = tf.not_equal(column, "")
     else:
-        present = tf.ones_like(column, dtype=tf.bool)
+        present = tf.logical_not(tf.math.is_nan(column))
     rows = tf.where(present)
     return tf.SparseTensor(
         indices=tf.concat([rows, tf.zeros_like(rows)], axis=1),
-        values=tf.gather_nd(column, rows),
+        values=tf.cast(tf.gather_nd(column, rows), feature_dtype),
         dense_shape=tf.stack([tf.size(column, out_type=tf.int64), 1]),
     )

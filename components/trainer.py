@@ -44,9 +44,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf.keras.utils.set_random_seed(training.seed)
 
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    task, class_names = task_spec(transform_output, data.task)
     train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, training, shuffle=True)
     validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, training, shuffle=False)
+    task, class_names = task_spec(transform_output, data.task, train)
 
     model = build_model(input_spec(transform_output), task, model_spec)
     model.summary(print_fn=log.info)
@@ -58,10 +58,13 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     log.info("exported the model to %s", fn_args.serving_model_dir)
 
 
-def task_spec(transform_output: tft.TFTransformOutput, task: str) -> tuple[TaskSpec, list[str]]:
-    """The task with its number of classes, and the class names in class-id order."""
+def task_spec(
+    transform_output: tft.TFTransformOutput, task: str, train: tf.data.Dataset
+) -> tuple[TaskSpec, list[str]]:
+    """The task with its number of classes (or label statistics), and the class names by id."""
     if task not in CLASSIFICATION_TASKS:
-        return TaskSpec(task), []
+        mean, std = label_statistics(train)
+        return TaskSpec(task, label_mean=mean, label_std=std), []
     class_names = [
         name.decode() if isinstance(name, bytes) else str(name)
         for name in transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)
@@ -72,6 +75,22 @@ def task_spec(transform_output: tft.TFTransformOutput, task: str) -> tuple[TaskS
             f"{len(class_names)}: {', '.join(class_names[:10])}"
         )
     return TaskSpec(task, len(class_names)), class_names
+
+
+def label_statistics(dataset: tf.data.Dataset) -> tuple[float, float]:
+    """Weighted mean and standard deviation of the label over one pass of `dataset`."""
+    total = weighted_sum = weighted_squares = 0.0
+    for _, label, weight in dataset:
+        label = tf.reshape(tf.cast(label, tf.float64), [-1])
+        weight = tf.cast(weight, tf.float64)
+        total += float(tf.reduce_sum(weight))
+        weighted_sum += float(tf.reduce_sum(weight * label))
+        weighted_squares += float(tf.reduce_sum(weight * label * label))
+    if total == 0:
+        raise ValueError("the training split has no rows with a label value")
+    mean = weighted_sum / total
+    std = max(weighted_squares / total - mean * mean, 0.0) ** 0.5
+    return mean, std if std > 0 else 1.0
 
 
 def input_spec(transform_output: tft.TFTransformOutput) -> InputSpec:

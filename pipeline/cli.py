@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_tensorflow(args.verbose)
+    _configure_output(args.verbose)
     try:
         return _run(args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
@@ -139,7 +140,24 @@ def _report_error(error: Exception, debug: bool) -> int:
     return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
 
 
-def _quiet_tensorflow(verbose: bool) -> None:
-    """TensorFlow's C++ log and TFX/Beam INFO logs stay out of the way unless --verbose."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "2")
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def _configure_output(verbose: bool) -> None:
+    """Keeps the terminal readable: TFX, Beam and TensorFlow are chatty at INFO and WARNING.
+
+    Unless --verbose, only our own warnings and everyone's errors reach stderr. The root
+    logger stays at INFO so the runners' per-component records reach the progress handler.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        handler.addFilter(_own_warnings_and_all_errors)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _own_warnings_and_all_errors(record: logging.LogRecord) -> bool:
+    own = record.name.split(".")[0] in ("pipeline", "components")
+    return record.levelno >= logging.ERROR or (own and record.levelno >= logging.WARNING)

@@ -68,6 +68,12 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
         "training": training_record(nodes.get("Trainer")),
+        "artifacts": {
+            "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
+            "model": _uri(nodes.get("Trainer"), "model"),
+            "evaluation": _uri(evaluator, "evaluation"),
+            "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
+        },
         "components": {
             node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
         },
@@ -162,6 +168,10 @@ def _failed_metric_names(evaluation_uri: str) -> set[str]:
         for per_slice in result.metric_validations_per_slice
         for failure in per_slice.failures
     }
+
+
+def _uri(node: NodeRun | None, key: str) -> str | None:
+    return node.output_uri(key) if node else None
 
 
 def _connection(metadata_path: str) -> metadata_store_pb2.ConnectionConfig:

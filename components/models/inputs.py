@@ -28,6 +28,10 @@ class InputSpec:
 class TaskSpec:
     task: str  # binary | multiclass | regression
     num_classes: int = 0  # 2 for binary, the vocabulary size for multiclass, 0 for regression
+    # Regression: the training label's mean and standard deviation. The head learns in
+    # standard units and rescales, so predictions and MAE stay in the label's own units.
+    label_mean: float = 0.0
+    label_std: float = 1.0
 
     def __post_init__(self) -> None:
         if self.task == "binary" and self.num_classes != 2:
@@ -58,7 +62,8 @@ def output_head(x: tf.Tensor, task: TaskSpec) -> tf.Tensor:
         return keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
     if task.task == "multiclass":
         return keras.layers.Dense(task.num_classes, activation="softmax", name="probabilities")(x)
-    return keras.layers.Dense(1, name="prediction")(x)
+    x = keras.layers.Dense(1, name="standardized_prediction")(x)
+    return keras.layers.Rescaling(scale=task.label_std, offset=task.label_mean, name="prediction")(x)
 
 
 def loss_and_metrics(task: TaskSpec) -> tuple[keras.losses.Loss, list[keras.metrics.Metric]]:

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.settings import ConfigError
+from pipeline.config import load_config, parse_assignment
+
+from conftest import REPO
+
+RECIPES = sorted((REPO / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.stem)
+def test_every_shipped_recipe_loads(recipe: Path):
+    config = load_config(recipe)
+    assert config.name == recipe.stem
+    assert Path(config.data.path).is_file()
+    assert Path(config.output.pipeline_root).is_absolute()
+
+
+def test_defaults_follow_the_data_and_task(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, {"data.path": "my data.csv", "data.label": "price", "data.task": "regression"})
+    assert config.name == "my_data"
+    assert config.model.name == "mlp_regressor"
+    assert config.data.path == str(tmp_path / "my data.csv")
+    assert config.output.serving_dir == str(tmp_path / "output" / "my_data" / "serving")
+    assert config.training.early_stopping.min_delta == 0.001
+    assert config.training.early_stopping.patience == 20
+
+
+def test_flags_override_the_recipe():
+    config = load_config(REPO / "configs" / "penguins.yaml", {"training.epochs": 3, "model.dropout": 0.5})
+    assert config.training.epochs == 3
+    assert config.model.dropout == 0.5
+    assert config.data.label == "species"  # untouched keys keep the recipe's values
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"training.epoch": 3}, "training.epoch: unknown key"),
+        ({"training.epochs": "ten"}, "training.epochs: expected an integer, got 'ten'"),
+        ({"training.epochs": 0}, "training.epochs: must be > 0"),
+        ({"data.task": "ranking"}, "data.task: must be one of binary, multiclass, regression"),
+        ({"model.name": "resnet999"}, "model.name: unknown model 'resnet999'"),
+        ({"model.hidden_units": [8, -1]}, "model.hidden_units: every width must be > 0"),
+        ({"model.hidden_units": "8"}, "model.hidden_units: expected a list"),
+        ({"evaluation.min_accuracy": 1.5}, "evaluation.min_accuracy: must be in [0, 1]"),
+        ({"training.early_stopping.patience": -1}, "training.early_stopping.patience: must be >= 0"),
+        ({"missing_indicators": True}, "missing_indicators: unknown key"),
+        ({"runner.kind": "spark"}, "runner.kind: must be one of beam, local"),
+    ],
+)
+def test_bad_values_are_rejected_by_key(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        load_config(REPO / "configs" / "penguins.yaml", overrides)
+    assert message in str(error.value)
+
+
+def test_accuracy_bound_on_a_regression_task_is_rejected():
+    with pytest.raises(ConfigError, match="evaluation.min_accuracy: applies to classification"):
+        load_config(REPO / "configs" / "penguins_body_mass.yaml", {"evaluation.min_accuracy": 0.9})
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data: [unclosed")
+    with pytest.raises(ConfigError, match=f"config file {broken} is not valid YAML"):
+        load_config(broken)
+    listing = tmp_path / "list.yaml"
+    listing.write_text(yaml.safe_dump([1, 2]))
+    with pytest.raises(ConfigError, match="expected a mapping at the top level"):
+        load_config(listing)
+
+
+def test_set_assignments_are_parsed_as_yaml():
+    assert parse_assignment("training.epochs=5") == ("training.epochs", 5)
+    assert parse_assignment("model.hidden_units=[8, 4]") == ("model.hidden_units", [8, 4])
+    assert parse_assignment("data.label=species") == ("data.label", "species")
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        parse_assignment("training.epochs")

@@ -1,0 +1,205 @@
+"""End to end: the CLI runs whole pipelines with BeamDagRunner (and LocalDagRunner) on real data.
+
+One penguins run is shared by the tests below; later fixtures re-run it on the same pipeline
+root (cached, then with an impossible bound) and check that the first push stays intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features
+from components.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
+from pipeline.cli import main
+
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+PENGUINS = REPO / "data" / "penguins" / "penguins.csv"
+
+
+@dataclass
+class Run:
+    exit_code: int
+    summary: dict
+    serving_dir: Path
+
+
+def run_cli(root: Path, *args: str) -> Run:
+    summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
+    code = main(
+        [
+            "run",
+            *args,
+            "--pipeline-root", str(root / "pipeline"),
+            "--serving-dir", str(root / "serving"),
+            "--summary-json", str(summary_file),
+        ]
+    )
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    return Run(code, summary, root / "serving")
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    return {
+        str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()
+        for file in sorted(path.rglob("*"))
+        if file.is_file()
+    }
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="session")
+def penguins(tmp_path_factory) -> Run:
+    root = tmp_path_factory.mktemp("penguins")
+    return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
+
+
+@pytest.fixture(scope="session")
+def first_push(penguins) -> dict[str, str]:
+    """The first pushed model's files and digests, taken before any later run."""
+    return tree_digest(Path(penguins.summary["pushed_model_dir"]))
+
+
+@pytest.fixture(scope="session")
+def cached_rerun(penguins, first_push) -> Run:
+    return run_cli(penguins.serving_dir.parent, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
+
+
+@pytest.fixture(scope="session")
+def rejected_run(cached_rerun) -> tuple[Run, list[str]]:
+    versions_before = sorted(p.name for p in cached_rerun.serving_dir.iterdir())
+    run = run_cli(
+        cached_rerun.serving_dir.parent,
+        "--config", str(REPO / "configs" / "penguins.yaml"),
+        "--epochs", "15",
+        "--set", "evaluation.max_loss=0.000001",
+    )
+    return run, versions_before
+
+
+def test_default_recipe_is_blessed_and_pushed(penguins):
+    summary = penguins.summary
+    assert penguins.exit_code == 0
+    assert summary["blessed"] is True
+    pushed = Path(summary["pushed_model_dir"])
+    assert pushed.parent == penguins.serving_dir and pushed.name.isdigit()
+    assert (pushed / "saved_model.pb").is_file()
+    loss, accuracy = summary["metrics"]["loss"], summary["metrics"]["accuracy"]
+    assert loss["metric"] == "sparse_categorical_crossentropy" and loss["value"] <= loss["upper_bound"] == 0.3
+    assert accuracy["value"] >= accuracy["lower_bound"] == 0.9
+    assert loss["passed"] and accuracy["passed"]
+    assert 90 <= summary["metrics"]["example_count"] <= 150  # ~1/3 of 344 rows by hash split
+
+
+def test_every_component_ran_and_was_timed(penguins):
+    components = penguins.summary["components"]
+    expected = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
+                "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher"}
+    assert set(components) == expected
+    assert all(c["state"] == "COMPLETE" for c in components.values())
+    assert components["Trainer"]["seconds"] > 0 and components["Transform"]["seconds"] > 0
+    inside = Path(penguins.summary["summary_file"])
+    assert inside.is_file() and json.loads(inside.read_text())["run_id"] == penguins.summary["run_id"]
+
+
+def test_training_history_and_tensorboard_logs_are_written(penguins):
+    training = penguins.summary["training"]
+    history = json.loads(Path(training["history_file"]).read_text())
+    assert history["epochs_run"] == training["epochs_run"] <= 15
+    assert len(history["history"]["val_loss"]) == history["epochs_run"]
+    kept = history["kept_epoch"] - 1
+    assert history["history"]["val_loss"][kept] == min(history["history"]["val_loss"])
+    # the restored best epoch is what TFMA evaluated on the same eval split
+    assert penguins.summary["metrics"]["loss"]["value"] == pytest.approx(training["kept_epoch_metrics"]["val_loss"], rel=0.02)
+    assert list(Path(training["tensorboard_dir"]).rglob("events.out.tfevents.*"))
+
+
+def test_pushed_model_serves_raw_csv_rows_through_both_signatures(penguins):
+    model = load_model(penguins.summary["pushed_model_dir"])
+    rows = read_rows(PENGUINS)
+    assert any(not row["sex"] for row in rows) and any(not row["bill_length_mm"] for row in rows)
+    by_example = predict_examples(model, rows)
+    by_tensor = predict_raw(model, rows)
+    np.testing.assert_allclose(by_example[features.PROBABILITIES], by_tensor[features.PROBABILITIES], rtol=1e-5, atol=1e-6)
+    classes = [c.decode() for c in by_example[features.CLASSES]]
+    assert set(classes) <= {"Adelie", "Chinstrap", "Gentoo"}
+    accuracy = np.mean([predicted == row["species"] for predicted, row in zip(classes, rows)])
+    assert accuracy > 0.9
+    assert "species" not in raw_input_dtypes(model)  # the label is not a serving input
+
+
+def test_pushed_model_agrees_with_the_trainers_keras_model(penguins):
+    artifacts = penguins.summary["artifacts"]
+    transform_output = tft.TFTransformOutput(artifacts["transform_graph"])
+    keras_model = tf.keras.models.load_model(str(Path(artifacts["model"]) / "Format-Serving"))
+    rows = read_rows(PENGUINS)[:40]
+    serving = load_model(penguins.summary["pushed_model_dir"])
+    raw_spec = {k: v for k, v in transform_output.raw_feature_spec().items() if k != "species"}
+    dtypes = raw_input_dtypes(serving)
+    examples = tf.constant([to_example(row, dtypes).SerializeToString() for row in rows])
+    transformed = transform_output.transform_raw_features(tf.io.parse_example(examples, raw_spec))
+    expected = keras_model({name: transformed[name] for name in keras_model.input_names}).numpy()
+    np.testing.assert_allclose(predict_examples(serving, rows)[features.PROBABILITIES], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_second_identical_run_is_served_from_cache(cached_rerun, first_push, penguins):
+    components = cached_rerun.summary["components"]
+    assert cached_rerun.exit_code == 0
+    for node in ("CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer"):
+        assert components[node]["state"] == "CACHED", node
+    assert cached_rerun.summary["blessed"] is True  # the same model is no worse than itself
+    assert tree_digest(Path(penguins.summary["pushed_model_dir"])) == first_push
+
+
+def test_an_impossible_bound_blesses_nothing_and_pushes_nothing(rejected_run, first_push, penguins):
+    run, versions_before = rejected_run
+    assert run.exit_code == 0  # the run completed; the summary says the model was refused
+    assert run.summary["blessed"] is False
+    assert run.summary["pushed_model_dir"] is None
+    assert run.summary["metrics"]["loss"]["passed"] is False
+    assert run.summary["metrics"]["loss"]["upper_bound"] == 0.000001
+    assert sorted(p.name for p in run.serving_dir.iterdir()) == versions_before
+    assert tree_digest(Path(penguins.summary["pushed_model_dir"])) == first_push
+
+
+def test_binary_recipe_with_the_local_runner(tmp_path):
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--epochs", "30", "--runner", "local")
+    assert run.exit_code == 0
+    assert run.summary["blessed"] is True, run.summary["metrics"]
+    assert run.summary["metrics"]["accuracy"]["metric"] == "binary_accuracy"
+    assert run.summary["metrics"]["accuracy"]["value"] >= 0.9
+    model = load_model(run.summary["pushed_model_dir"])
+    rows = read_rows(REPO / "data" / "breast_cancer" / "breast_cancer.csv")[:50]
+    outputs = predict_raw(model, rows)
+    assert outputs[features.PROBABILITIES].shape == (50, 1)
+    predicted = [c.decode() for c in outputs[features.CLASSES]]
+    assert np.mean([p == row["diagnosis"] for p, row in zip(predicted, rows)]) > 0.85
+
+
+def test_regression_recipe_reports_mae_in_grams(tmp_path):
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins_body_mass.yaml"), "--epochs", "60")
+    assert run.exit_code == 0
+    loss = run.summary["metrics"]["loss"]
+    assert loss["metric"] == "mean_absolute_error"
+    assert loss["value"] < 400, loss  # grams; predicting the mean gives ~650
+    assert run.summary["blessed"] is True
+    model = load_model(run.summary["pushed_model_dir"])
+    rows = [row for row in read_rows(PENGUINS) if row["body_mass_g"]][:30]
+    predictions = predict_examples(model, rows)[features.PREDICTIONS][:, 0]
+    errors = np.abs(predictions - np.array([float(row["body_mass_g"]) for row in rows]))
+    assert errors.mean() < 500
