@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any, Callable
 
+import absl.logging
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
@@ -47,17 +48,19 @@ def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) ->
     runner = LocalDagRunner() if config.runner.kind == "local" else BeamDagRunner()
     absl_logger = logging.getLogger("absl")
     handler = ComponentProgress(progress) if progress else None
-    previous_level = absl_logger.level
+    previous_verbosity = absl.logging.get_verbosity()
     if handler:
         absl_logger.addHandler(handler)
-        absl_logger.setLevel(min(previous_level or logging.INFO, logging.INFO))
+        # Through absl's flag, not Logger.setLevel: TensorFlow's SavedModel writer saves and
+        # restores that flag, which would reset a level set any other way to WARNING.
+        absl.logging.set_verbosity(max(previous_verbosity, absl.logging.INFO))
     started = time.monotonic()
     try:
         runner.run(create_pipeline(config))
     finally:
         if handler:
             absl_logger.removeHandler(handler)
-            absl_logger.setLevel(previous_level)
+            absl.logging.set_verbosity(previous_verbosity)
     summary = summarize(config)
     summary["wall_seconds"] = round(time.monotonic() - started, 2)
     return summary

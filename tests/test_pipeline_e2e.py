@@ -6,8 +6,10 @@ root (cached, then with an impossible bound) and check that the first push stays
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,21 +35,24 @@ class Run:
     exit_code: int
     summary: dict
     serving_dir: Path
+    printed: str
 
 
 def run_cli(root: Path, *args: str) -> Run:
     summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
-    code = main(
-        [
-            "run",
-            *args,
-            "--pipeline-root", str(root / "pipeline"),
-            "--serving-dir", str(root / "serving"),
-            "--summary-json", str(summary_file),
-        ]
-    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(
+            [
+                "run",
+                *args,
+                "--pipeline-root", str(root / "pipeline"),
+                "--serving-dir", str(root / "serving"),
+                "--summary-json", str(summary_file),
+            ]
+        )
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-    return Run(code, summary, root / "serving")
+    return Run(code, summary, root / "serving", printed.getvalue())
 
 
 def tree_digest(path: Path) -> dict[str, str]:
@@ -113,6 +118,10 @@ def test_every_component_ran_and_was_timed(penguins):
     assert set(components) == expected
     assert all(c["state"] == "COMPLETE" for c in components.values())
     assert components["Trainer"]["seconds"] > 0 and components["Transform"]["seconds"] > 0
+    for node in expected:  # the CLI printed a start and a finish line for each, with seconds
+        assert f"] {node} started" in penguins.printed
+        assert f"] {node} finished in " in penguins.printed
+    assert "blessed: yes" in penguins.printed
     inside = Path(penguins.summary["summary_file"])
     assert inside.is_file() and json.loads(inside.read_text())["run_id"] == penguins.summary["run_id"]
 
