@@ -120,6 +120,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
         verdict = "pass" if metric["passed"] else "FAIL"
         lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
+    for split, found in summary.get("anomalies", {}).items():
+        for anomaly in found:
+            lines.append(f"  anomaly in {split} data: {anomaly}")
     lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
     lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
     lines.append(f"  summary: {summary['summary_file']}")

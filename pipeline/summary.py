@@ -8,6 +8,7 @@ the same for every runner.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "blessed": blessed,
         "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
+        "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
         "training": training_record(nodes.get("Trainer")),
         "artifacts": {
             "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
@@ -151,6 +153,21 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "history_file": path,
         "tensorboard_dir": run_dir,
     }
+
+
+def read_anomalies(anomalies_uri: str | None) -> dict[str, list[str]]:
+    """ExampleValidator's findings per split, as "feature: description" lines."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found: dict[str, list[str]] = {}
+    for path in sorted(glob.glob(os.path.join(anomalies_uri or "", "Split-*", "SchemaDiff.pb"))):
+        anomalies = anomalies_pb2.Anomalies.FromString(open(path, "rb").read())
+        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        found[split] = [
+            f"{feature}: {info.short_description or info.description}"
+            for feature, info in sorted(anomalies.anomaly_info.items())
+        ]
+    return found
 
 
 def write_json(data: dict[str, Any], path: str) -> None:
