@@ -41,20 +41,107 @@ class DataSpec:
 
 
 @dataclass
+class ConvSpec:
+    """Conv2D/ReLU/MaxPool blocks of the `cnn` model (one block per entry of `filters`)."""
+
+    filters: list[int] = field(default_factory=lambda: [32, 64])
+    kernel_size: int = 3
+    strides: int = 1
+    padding: Literal["same", "valid"] = "same"
+    pool_size: int = 2
+
+    def validate(self) -> None:
+        if not self.filters or any(f <= 0 for f in self.filters):
+            raise ConfigError(f"model.conv.filters: one width > 0 per block, got {self.filters}")
+        for name in ("kernel_size", "strides", "pool_size"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"model.conv.{name}: must be > 0, got {getattr(self, name)}")
+
+
+@dataclass
+class RnnSpec:
+    """The `rnn` model reads an image row by row: rows are time steps, pixels are features."""
+
+    cell: Literal["lstm", "simple_rnn"] = "lstm"
+    units: int = 128
+
+    def validate(self) -> None:
+        if self.units <= 0:
+            raise ConfigError(f"model.rnn.units: must be > 0, got {self.units}")
+
+
+@dataclass
+class VggSpec:
+    """VGG-style blocks: `convs[i]` 3x3 convolutions of `widths[i]` filters, then a 2x2 max-pool.
+
+    The defaults are VGG16's convolutional base."""
+
+    widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512, 512])
+    convs: list[int] = field(default_factory=lambda: [2, 2, 3, 3, 3])
+
+    def validate(self) -> None:
+        if len(self.widths) != len(self.convs) or not self.widths:
+            raise ConfigError(
+                f"model.vgg: widths and convs need one entry per block, got {self.widths} and {self.convs}"
+            )
+        if any(v <= 0 for v in self.widths + self.convs):
+            raise ConfigError("model.vgg: widths and convs must be > 0")
+
+
+@dataclass
+class SqueezeNetSpec:
+    """SqueezeNet v1.0 with fire modules. `stem: imagenet` is the published 7x7/2 stem with three
+    max-pools; `small` (3x3/1 stem, two pools) suits images of a few dozen pixels. `scale`
+    multiplies every squeeze and expand width."""
+
+    stem: Literal["imagenet", "small"] = "imagenet"
+    scale: float = 1.0
+
+    def validate(self) -> None:
+        if self.scale <= 0:
+            raise ConfigError(f"model.squeezenet.scale: must be > 0, got {self.scale}")
+
+
+@dataclass
+class TransferSpec:
+    """A frozen pretrained conv base under a new head. `base_model` is a local Keras file
+    (.h5/.keras) or a SavedModel directory this pipeline pushed; its layers up to and including
+    `base_output_layer` (default: the last conv/pool layer before its head) form the base."""
+
+    base_model: str = ""
+    base_output_layer: str = ""
+    head_units: int = 256
+    fine_tune_layers: int = 0  # unfreeze this many of the base's top layers
+
+    def validate(self) -> None:
+        if self.head_units <= 0 or self.fine_tune_layers < 0:
+            raise ConfigError("model.transfer: head_units must be > 0 and fine_tune_layers >= 0")
+
+
+@dataclass
 class ModelSpec:
-    """Which registered builder to use, and its hyperparameters."""
+    """Which registered builder to use, and its hyperparameters (each family reads its section)."""
 
     name: str = "mlp_classifier"
     hidden_units: list[int] = field(default_factory=lambda: [64, 32])
     dropout: float = 0.0
+    batch_norm: bool = False  # BatchNormalization after each hidden Dense layer
+    l2: float = 0.0  # L2 penalty on Dense kernels
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
     learning_rate: float = 0.01
+    conv: ConvSpec = field(default_factory=ConvSpec)
+    rnn: RnnSpec = field(default_factory=RnnSpec)
+    vgg: VggSpec = field(default_factory=VggSpec)
+    squeezenet: SqueezeNetSpec = field(default_factory=SqueezeNetSpec)
+    transfer: TransferSpec = field(default_factory=TransferSpec)
 
     def validate(self) -> None:
         if any(units <= 0 for units in self.hidden_units):
             raise ConfigError(f"model.hidden_units: every width must be > 0, got {self.hidden_units}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout: must be in [0, 1), got {self.dropout}")
+        if self.l2 < 0:
+            raise ConfigError(f"model.l2: must be >= 0, got {self.l2}")
         if self.learning_rate <= 0:
             raise ConfigError(f"model.learning_rate: must be > 0, got {self.learning_rate}")
 

@@ -12,16 +12,25 @@ keras = tf.keras
 
 
 @dataclass(frozen=True)
+class ImageInput:
+    name: str
+    shape: tuple[int, int, int]  # height, width, channels
+
+
+@dataclass(frozen=True)
 class InputSpec:
-    """Transformed features: numeric ones are z-scored floats, categorical ones are indices."""
+    """Transformed features: numeric ones are standardized floats, categorical ones are
+    vocabulary indices, and an image is a float [height, width, channels] tensor."""
 
     numeric: tuple[str, ...] = ()
     categorical: dict[str, int] = field(default_factory=dict)  # name -> number of categories
+    image: ImageInput | None = None
 
     @property
     def width(self) -> int:
-        """Width of the concatenated input vector (numeric + one-hot categorical)."""
-        return len(self.numeric) + sum(self.categorical.values())
+        """Width of the flat input vector (numeric + one-hot categorical + flattened image)."""
+        pixels = self.image.shape[0] * self.image.shape[1] * self.image.shape[2] if self.image else 0
+        return len(self.numeric) + sum(self.categorical.values()) + pixels
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,13 @@ class TaskSpec:
 
 
 def feature_inputs(spec: InputSpec) -> tuple[dict[str, keras.Input], tf.Tensor]:
-    """One `keras.Input` per transformed feature and their concatenation (one-hot for categories)."""
+    """One `keras.Input` per transformed feature and their concatenation as one flat vector
+    (one-hot for categories, an image flattened as the MNIST MLP reads its 784 pixels)."""
     inputs: dict[str, keras.Input] = {}
     columns = []
+    if spec.image:
+        inputs[spec.image.name] = keras.Input(shape=spec.image.shape, name=spec.image.name)
+        columns.append(keras.layers.Flatten(name="flatten_image")(inputs[spec.image.name]))
     for name in spec.numeric:
         inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.float32)
         columns.append(inputs[name])
@@ -54,6 +67,14 @@ def feature_inputs(spec: InputSpec) -> tuple[dict[str, keras.Input], tf.Tensor]:
         raise ValueError("the data has no feature columns besides the label")
     merged = columns[0] if len(columns) == 1 else keras.layers.Concatenate(name="features")(columns)
     return inputs, merged
+
+
+def image_input(spec: InputSpec, model_name: str) -> tuple[dict[str, keras.Input], tf.Tensor]:
+    """The single image input of a convolutional or recurrent model."""
+    if spec.image is None:
+        raise ValueError(f"model {model_name} needs image data; this data has only tabular features")
+    image = keras.Input(shape=spec.image.shape, name=spec.image.name)
+    return {spec.image.name: image}, image
 
 
 def output_head(x: tf.Tensor, task: TaskSpec) -> tf.Tensor:
@@ -90,3 +111,17 @@ def compile_for(model: keras.Model, task: TaskSpec, spec: ModelSpec) -> keras.Mo
     loss, metrics = loss_and_metrics(task)
     model.compile(optimizer=make_optimizer(spec), loss=loss, weighted_metrics=metrics)
     return model
+
+
+def finish(inputs: dict[str, keras.Input], x: tf.Tensor, task: TaskSpec, spec: ModelSpec, name: str) -> keras.Model:
+    """Adds the task's output head to `x` and compiles the model."""
+    return compile_for(keras.Model(inputs, output_head(x, task), name=name), task, spec)
+
+
+def require_task(model_name: str, task: TaskSpec, allowed: tuple[str, ...]) -> None:
+    if task.task not in allowed:
+        raise ValueError(f"model {model_name} needs task {' or '.join(allowed)}, not {task.task}")
+
+
+def dense_regularizer(spec: ModelSpec) -> keras.regularizers.Regularizer | None:
+    return keras.regularizers.L2(spec.l2) if spec.l2 else None

@@ -1,0 +1,110 @@
+"""Convolutional and recurrent image classifiers: CNN, a row-by-row RNN, VGG and SqueezeNet."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from components.models.inputs import InputSpec, TaskSpec, compile_for, finish, image_input, require_task
+from components.settings import CLASSIFICATION_TASKS, ModelSpec, SqueezeNetSpec, VggSpec
+
+keras = tf.keras
+
+# SqueezeNet v1.0's fire modules as (squeeze, expand) widths; max-pools follow these indices.
+SQUEEZENET_FIRES = ((16, 64), (16, 64), (32, 128), (32, 128), (48, 192), (48, 192), (64, 256), (64, 256))
+SQUEEZENET_POOL_AFTER = (2, 6)  # after fire4 and fire8 (0-based fire index)
+
+
+def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
+    """Conv2D/ReLU/MaxPool blocks, then Flatten and a Dense head."""
+    image_inputs, x = image_input(inputs, "cnn")
+    conv = spec.conv
+    for i, filters in enumerate(conv.filters):
+        x = keras.layers.Conv2D(
+            filters, conv.kernel_size, strides=conv.strides, padding=conv.padding,
+            activation="relu", name=f"conv_{i}",
+        )(x)
+        x = keras.layers.MaxPooling2D(conv.pool_size, padding="same", name=f"pool_{i}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(spec.hidden_units):
+        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
+        if spec.dropout:
+            x = keras.layers.Dropout(spec.dropout, name=f"dropout_{i}")(x)
+    return finish(image_inputs, x, task, spec, "cnn")
+
+
+def rnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
+    """Reads the image row by row: each row is a time step of width x channels features."""
+    require_task("rnn", task, CLASSIFICATION_TASKS)
+    image_inputs, x = image_input(inputs, "rnn")
+    height, width, channels = inputs.image.shape
+    x = keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
+    cell = keras.layers.LSTM if spec.rnn.cell == "lstm" else keras.layers.SimpleRNN
+    x = cell(spec.rnn.units, name=spec.rnn.cell)(x)
+    if spec.dropout:
+        x = keras.layers.Dropout(spec.dropout, name="dropout")(x)
+    return finish(image_inputs, x, task, spec, "rnn")
+
+
+def vgg_blocks(x: tf.Tensor, vgg: VggSpec) -> tf.Tensor:
+    """VGG's convolutional base: 3x3 same-padded ReLU convolutions, a 2x2/2 max-pool per block."""
+    for block, (width, convs) in enumerate(zip(vgg.widths, vgg.convs), start=1):
+        for conv in range(1, convs + 1):
+            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{block}_conv{conv}")(x)
+        x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name=f"block{block}_pool")(x)
+    return x
+
+
+def vgg_base(input_shape: tuple[int, int, int], vgg: VggSpec) -> keras.Model:
+    """The conv base alone ("without top"); with VGG16's defaults at 224x224x3: 14,714,688 weights."""
+    image = keras.Input(shape=input_shape, name="image")
+    return keras.Model(image, vgg_blocks(image, vgg), name="vgg_base")
+
+
+def vgg(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
+    """VGG-style conv base (block widths and depths from `model.vgg`), then a Dense head."""
+    image_inputs, x = image_input(inputs, "vgg")
+    x = keras.layers.Flatten(name="flatten")(vgg_blocks(x, spec.vgg))
+    for i, units in enumerate(spec.hidden_units):
+        x = keras.layers.Dense(units, activation="relu", name=f"fc{i + 1}")(x)
+        if spec.dropout:
+            x = keras.layers.Dropout(spec.dropout, name=f"fc{i + 1}_dropout")(x)
+    return finish(image_inputs, x, task, spec, "vgg")
+
+
+def fire_module(x: tf.Tensor, squeeze: int, expand: int, name: str) -> tf.Tensor:
+    """Squeeze with 1x1 convolutions, expand with 1x1 and 3x3 in parallel, concatenate."""
+    x = keras.layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
+    left = keras.layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(x)
+    right = keras.layers.Conv2D(expand, 3, padding="same", activation="relu", name=f"{name}_expand3x3")(x)
+    return keras.layers.Concatenate(name=f"{name}_concat")([left, right])
+
+
+def squeezenet_features(x: tf.Tensor, squeeze: SqueezeNetSpec) -> tf.Tensor:
+    """SqueezeNet v1.0 up to (not including) its classifier convolution."""
+    def width(n: int) -> int:
+        return max(1, round(n * squeeze.scale))
+
+    if squeeze.stem == "imagenet":
+        x = keras.layers.Conv2D(width(96), 7, strides=2, activation="relu", name="conv1")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    else:
+        x = keras.layers.Conv2D(width(96), 3, padding="same", activation="relu", name="conv1")(x)
+    for i, (s, e) in enumerate(SQUEEZENET_FIRES):
+        x = fire_module(x, width(s), width(e), name=f"fire{i + 2}")
+        if i in SQUEEZENET_POOL_AFTER:
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool_after_fire{i + 2}")(x)
+    return x
+
+
+def squeezenet(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
+    """SqueezeNet v1.0 (functional API): fire modules, Dropout(0.5), a 1x1 classifier
+    convolution with one channel per class, global average pooling, softmax. With the published
+    configuration (1000 classes, 224x224x3) it has 1,248,424 parameters."""
+    require_task("squeezenet", task, ("multiclass",))
+    image_inputs, x = image_input(inputs, "squeezenet")
+    x = squeezenet_features(x, spec.squeezenet)
+    x = keras.layers.Dropout(0.5, name="drop9")(x)
+    x = keras.layers.Conv2D(task.num_classes, 1, activation="relu", name="conv10")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="avgpool10")(x)
+    probabilities = keras.layers.Softmax(name="probabilities")(x)
+    return compile_for(keras.Model(image_inputs, probabilities, name="squeezenet"), task, spec)
