@@ -23,8 +23,8 @@ def csv_files(path: str) -> list[str]:
     return [path]
 
 
-def check_csv(path: str, label: str, exclude: list[str] | None = None) -> list[str]:
-    """Returns the header of the data at `path` after checking the label and excluded columns."""
+def check_csv(path: str, label: str, columns: list[str] | None = None) -> list[str]:
+    """Returns the header of the data at `path` after checking the label and named columns."""
     header: list[str] | None = None
     for file in csv_files(path):
         file_header = _read_header(file)
@@ -34,9 +34,9 @@ def check_csv(path: str, label: str, exclude: list[str] | None = None) -> list[s
     assert header is not None
     if label not in header:
         raise InputError(f"{path}: no label column {label!r}; the columns are: {', '.join(header)}")
-    missing = [column for column in exclude or [] if column not in header]
+    missing = [column for column in columns or [] if column not in header]
     if missing:
-        raise InputError(f"{path}: data.exclude names columns not in the header: {', '.join(missing)}")
+        raise InputError(f"{path}: the config names columns not in the header: {', '.join(missing)}")
     return header
 
 

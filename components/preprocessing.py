@@ -32,7 +32,7 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
         if inputs[key].dtype == tf.string:
             outputs[features.transformed_name(key)] = _encode_categorical(key, inputs[key])
         else:
-            outputs.update(_standardize_numeric(key, inputs[key], spec.missing_indicators))
+            outputs.update(_numeric(key, inputs[key], spec))
     label, weight = _encode_label(inputs[spec.label], spec.task)
     outputs[features.LABEL] = label
     outputs[features.LABEL_WEIGHT] = weight
@@ -40,10 +40,13 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
 
 
 def feature_keys(inputs: dict[str, Any], spec: DataSpec) -> list[str]:
-    """The raw columns that are model features: all but the label and excluded ones."""
-    unknown = sorted(set(spec.exclude) - set(inputs))
-    if unknown:
-        raise ValueError(f"data.exclude names columns not in the data: {', '.join(unknown)}")
+    """The raw columns that are model features: `data.features`, or all but label and excluded."""
+    for key in ("features", "exclude"):
+        unknown = sorted(set(getattr(spec, key)) - set(inputs))
+        if unknown:
+            raise ValueError(f"data.{key} names columns not in the data: {', '.join(unknown)}")
+    if spec.features:
+        return sorted(spec.features)
     return sorted(key for key in inputs if key != spec.label and key not in spec.exclude)
 
 
@@ -57,15 +60,16 @@ def _to_dense(value: tf.SparseTensor | tf.Tensor, default: Any) -> tf.Tensor:
     return tf.reshape(value, [-1, 1])
 
 
-def _standardize_numeric(key: str, value: Any, add_indicator: bool) -> dict[str, tf.Tensor]:
+def _numeric(key: str, value: Any, spec: DataSpec) -> dict[str, tf.Tensor]:
     """Impute missing cells with the training mean, then z-score (mean 0, variance 1)."""
     dense = _to_dense(_map_values(value, _to_float), default=float("nan"))
     is_missing = tf.math.is_nan(dense)
     present = tf.boolean_mask(dense, tf.logical_not(is_missing))
     training_mean = tft.mean(present, name=f"mean_{key}")
     imputed = tf.where(is_missing, training_mean, dense)
-    out = {features.transformed_name(key): tft.scale_to_z_score(imputed, name=f"z_{key}")}
-    if add_indicator:
+    scaled = tft.scale_to_z_score(imputed, name=f"z_{key}") if spec.standardize else imputed
+    out = {features.transformed_name(key): scaled}
+    if spec.missing_indicators:
         out[features.missing_indicator_name(key)] = tf.cast(is_missing, tf.float32)
     return out
 

@@ -30,14 +30,18 @@ class DataSpec:
     path: str = "data/penguins/penguins.csv"  # a CSV file, or a folder of CSV files
     label: str = "species"
     task: Task = "multiclass"
+    features: list[str] = field(default_factory=list)  # only these columns (default: all but the label)
     exclude: list[str] = field(default_factory=list)  # columns that are not features (ids)
     missing_indicators: bool = True  # add `<name>_missing` (0/1) for every numeric feature
+    standardize: bool = True  # z-score numeric features; false leaves them imputed but raw
 
     def validate(self) -> None:
         if not self.label:
             raise ConfigError("data.label: must name the label column")
-        if self.label in self.exclude:
-            raise ConfigError(f"data.exclude: lists the label column {self.label!r}")
+        if self.label in self.exclude or self.label in self.features:
+            raise ConfigError(f"data.features/exclude: lists the label column {self.label!r}")
+        if self.features and self.exclude:
+            raise ConfigError("data.features and data.exclude: set one or the other, not both")
 
 
 @dataclass

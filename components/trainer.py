@@ -17,6 +17,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from components import features
+from components.linear_weights import LINEAR_FILE, linear_weights
 from components.models import build_model
 from components.models.inputs import InputSpec, TaskSpec
 from components.preprocessing import NUM_OOV_BUCKETS
@@ -52,6 +53,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     model.summary(print_fn=log.info)
     history, stopper = fit(model, train, validation, training, fn_args.model_run_dir)
     write_history(history, stopper, fn_args.model_run_dir)
+    line = linear_weights(model, transform_output, task, data.label)
+    if line is not None:
+        _write_json(line, os.path.join(fn_args.model_run_dir, LINEAR_FILE))
 
     signatures = make_signatures(model, transform_output, data.label, data.task, class_names)
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
@@ -177,7 +181,11 @@ def write_history(
         "stopped_early": bool(stopper is not None and stopper.stopped_epoch > 0),
         "history": per_epoch,
     }
-    tf.io.gfile.makedirs(output_dir)
-    with tf.io.gfile.GFile(os.path.join(output_dir, HISTORY_FILE), "w") as f:
-        json.dump(record, f, indent=2)
+    _write_json(record, os.path.join(output_dir, HISTORY_FILE))
     return record
+
+
+def _write_json(data: dict[str, Any], path: str) -> None:
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path, "w") as f:
+        json.dump(data, f, indent=2)

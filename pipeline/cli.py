@@ -88,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     }
     overrides.update(parse_assignment(text) for text in args.set)
     config = load_config(args.config, overrides)
-    check_csv(config.data.path, config.data.label, config.data.exclude)
+    check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
     print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
           f"model {config.model.name}, runner {config.runner.kind}")
     started = time.monotonic()
@@ -111,6 +111,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     if training:
         stop = "early stopping" if training["stopped_early"] else "all epochs"
         lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
+    if training.get("linear"):
+        raw = training["linear"]["raw"]
+        terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
+        lines.append(f"  linear unit (CSV units): y = {terms} {raw['bias']:+.4g}")
     for role, metric in summary["metrics"].items():
         if not isinstance(metric, dict):
             continue

@@ -18,6 +18,7 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 from components.evaluation import gated_metrics
+from components.linear_weights import LINEAR_FILE
 from components.trainer import HISTORY_FILE
 from pipeline.config import RunConfig
 
@@ -142,10 +143,11 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
     path = os.path.join(run_dir, HISTORY_FILE) if run_dir else None
     if not path or not os.path.exists(path):
         return {}
-    with open(path) as f:
-        record = json.load(f)
+    record = _read_json(path)
     kept = record["kept_epoch"] - 1
+    linear_path = os.path.join(run_dir, LINEAR_FILE)
     return {
+        "linear": _read_json(linear_path) if os.path.exists(linear_path) else None,
         "epochs_run": record["epochs_run"],
         "kept_epoch": record["kept_epoch"],
         "stopped_early": record["stopped_early"],
@@ -168,6 +170,11 @@ def read_anomalies(anomalies_uri: str | None) -> dict[str, list[str]]:
             for feature, info in sorted(anomalies.anomaly_info.items())
         ]
     return found
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    with open(path) as f:
+        return json.load(f)
 
 
 def write_json(data: dict[str, Any], path: str) -> None:
