@@ -36,6 +36,13 @@ RUN_EXAMPLES = """examples:
 """
 
 
+MODELS_EXAMPLES = """examples:
+  python -m pipeline models
+  python -m pipeline models --input-shape 224,224,3 --classes 1000
+  python -m pipeline models --summary mnist_mlp
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -65,6 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
     run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    models = commands.add_parser(
+        "models",
+        help="list the registered models with their parameter counts",
+        description="Builds every registered model for one input shape and lists its parameter count.",
+        epilog=MODELS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    models.add_argument("--input-shape", default="28,28,1", type=_shape,
+                        help="HEIGHT,WIDTH,CHANNELS of the input image; dense models read it flattened "
+                             "(default 28,28,1: MNIST's 784 inputs)")
+    models.add_argument("--classes", type=int, default=10, help="number of classes (default 10)")
+    models.add_argument("--base-model", help="a .h5/.keras file or pushed model directory, for `transfer`")
+    models.add_argument("--summary", metavar="NAME", help="print Keras' model.summary() of one model")
+    models.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
+    models.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
 
 
@@ -72,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_output(args.verbose)
     try:
-        return _run(args)
+        return _run(args) if args.command == "run" else _models(args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
         return _report_error(error, args.debug)
 
@@ -103,6 +126,40 @@ def _run(args: argparse.Namespace) -> int:
         write_json(summary, args.summary_json)
     print(format_summary(summary))
     return EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    from components.models import REGISTRY, build_model, catalog, example_task
+    from components.models.inputs import ImageInput, InputSpec
+    from components.settings import ConfigError, ModelSpec, TransferSpec
+
+    spec = ModelSpec(transfer=TransferSpec(base_model=args.base_model or ""))
+    if args.summary:
+        if args.summary not in REGISTRY:
+            raise ConfigError(f"--summary: unknown model {args.summary!r} (known: {', '.join(sorted(REGISTRY))})")
+        inputs = InputSpec(image=ImageInput("image", args.input_shape))
+        task = example_task(REGISTRY[args.summary], args.classes)
+        model = build_model(inputs, task, ModelSpec(**{**vars(spec), "name": args.summary}))
+        model.summary(print_fn=print)
+        return EXIT_OK
+    shape = "x".join(map(str, args.input_shape))
+    print(f"models for {shape} inputs and {args.classes} classes (dense models read the image flattened):")
+    print(f"{'model':22} {'tasks':40} {'parameters':>11}  description")
+    for row in catalog(args.input_shape, args.classes, spec):
+        count = f"{row.parameters:,}" if row.parameters is not None else "-"
+        tasks = ", ".join(row.tasks) + (" (images)" if row.needs_image else "")
+        print(f"{row.name:22} {tasks:40} {count:>11}  {row.description}")
+        if row.note:
+            print(f"{'':22} {'':40} {'':>11}  ({row.note})")
+    return EXIT_OK
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    try:
+        height, width, channels = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHT,WIDTH,CHANNELS such as 28,28,1, got {text!r}") from None
+    return height, width, channels
 
 
 def format_summary(summary: dict[str, Any]) -> str:

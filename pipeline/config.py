@@ -118,15 +118,19 @@ def _set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
 
 def _resolve(config: RunConfig) -> RunConfig:
     """Fills derived defaults and checks what involves more than one section."""
-    from components.models import REGISTRY  # imports TensorFlow: only once a config is loaded
+    from components.models import check_model  # imports TensorFlow: only once a config is loaded
 
     name = config.name or _pipeline_name(config.data.path)
     task = config.data.task
     model_name = config.model.name
     if model_name == AUTO_MODEL:
         model_name = "mlp_classifier" if task in CLASSIFICATION_TASKS else "mlp_regressor"
-    if model_name not in REGISTRY:
-        raise ConfigError(f"model.name: unknown model {model_name!r} (known: {', '.join(sorted(REGISTRY))})")
+    try:
+        info = check_model(model_name, task)
+    except ValueError as error:
+        raise ConfigError(f"model.name: {error}") from None
+    if info.needs_image:
+        raise ConfigError(f"model.name: {model_name} needs image data; CSV data has tabular features only")
     if task == "regression" and config.evaluation.min_accuracy is not None:
         raise ConfigError("evaluation.min_accuracy: applies to classification, but data.task is regression")
     root = config.output.pipeline_root or os.path.join(DEFAULT_OUTPUT_DIR, name, "pipeline")

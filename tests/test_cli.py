@@ -41,3 +41,29 @@ def test_run_help_lists_the_flags_and_examples():
                  "--serving-dir", "--runner", "--summary-json", "--set", "--debug"):
         assert flag in text
     assert "python -m pipeline run --data my.csv --label price --task regression" in text
+
+
+def test_models_lists_every_model_with_its_parameter_count(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    from components.models import REGISTRY
+
+    for name in REGISTRY:
+        assert f"\n{name} " in out
+    mnist_row = next(line for line in out.splitlines() if line.startswith("mnist_mlp "))
+    assert "269,322" in mnist_row
+    assert "model.transfer.base_model: name a .h5/.keras file" in out  # transfer needs a base
+
+
+def test_models_summary_prints_the_keras_summary(capsys):
+    assert main(["models", "--summary", "mnist_mlp"]) == 0
+    out = capsys.readouterr().out
+    assert "Total params: 269322" in out.replace(",", "") and "dropout_1" in out
+
+
+def test_models_with_a_bad_shape_or_name_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["models", "--input-shape", "28x28"])
+    assert exit_info.value.code == 2
+    assert main(["models", "--summary", "resnet"]) == EXIT_BAD_INPUT
+    assert "--summary: unknown model 'resnet'" in capsys.readouterr().err

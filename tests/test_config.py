@@ -51,6 +51,11 @@ def test_flags_override_the_recipe():
         ({"training.early_stopping.patience": -1}, "training.early_stopping.patience: must be >= 0"),
         ({"missing_indicators": True}, "missing_indicators: unknown key"),
         ({"runner.kind": "spark"}, "runner.kind: must be one of beam, local"),
+        ({"model.name": "mlp_regressor"}, "model.name: model mlp_regressor fits task regression, not multiclass"),
+        ({"model.name": "cnn"}, "model.name: cnn needs image data; CSV data has tabular features only"),
+        ({"data.features": ["x"], "data.exclude": ["y"]}, "set one or the other, not both"),
+        ({"model.conv.padding": "full"}, "model.conv.padding: must be one of same, valid"),
+        ({"model.vgg.widths": [8, 16]}, "model.vgg: widths and convs need one entry per block"),
     ],
 )
 def test_bad_values_are_rejected_by_key(overrides, message):

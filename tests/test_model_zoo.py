@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.models import IMAGE_MODELS, REGISTRY, build_model
+from components.models import REGISTRY, build_model
 from components.models.conv import vgg_base
 from components.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.settings import ConvSpec, ModelSpec, RnnSpec, SqueezeNetSpec, TransferSpec, VggSpec
@@ -186,7 +186,7 @@ def test_l2_and_rnn_cell_are_configurable():
     assert isinstance(simple.get_layer("simple_rnn"), tf.keras.layers.SimpleRNN)
 
 
-@pytest.mark.parametrize("name", sorted(IMAGE_MODELS - {"transfer"}))
+@pytest.mark.parametrize("name", sorted(name for name, info in REGISTRY.items() if info.needs_image))
 def test_image_models_refuse_tabular_data(name):
-    with pytest.raises(ValueError, match=f"model {name} needs"):
+    with pytest.raises(ValueError, match=f"model {name} needs image data"):
         build_model(TABULAR, THREE_CLASSES, ModelSpec(name=name))

@@ -60,8 +60,9 @@ def test_classifier_learns_a_separable_problem():
 @pytest.mark.parametrize(
     "name, task, message",
     [
-        ("mlp_regressor", TaskSpec("binary", 2), "mlp_regressor needs task regression"),
-        ("mlp_classifier", TaskSpec("regression"), "mlp_classifier needs task binary or multiclass"),
+        ("mlp_regressor", TaskSpec("binary", 2), "model mlp_regressor fits task regression, not binary"),
+        ("mlp_classifier", TaskSpec("regression"), "model mlp_classifier fits task binary or multiclass, not regression"),
+        ("squeezenet", TaskSpec("binary", 2), "model squeezenet fits task multiclass, not binary"),
         ("nope", TaskSpec("regression"), "unknown model 'nope'"),
     ],
 )
@@ -75,9 +76,9 @@ def test_binary_task_needs_two_classes():
         TaskSpec("binary", 3)
 
 
-def test_every_registered_builder_is_named_after_itself():
+def test_every_registered_builder_is_named_after_itself_and_documented():
     assert set(REGISTRY) >= {"mlp_classifier", "mlp_regressor"}
-    assert all(builder.__name__ == name for name, builder in REGISTRY.items())
+    assert all(info.builder.__name__ == name and info.description for name, info in REGISTRY.items())
 
 
 def test_regression_head_predicts_in_the_labels_units():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from components.models.inputs import InputSpec, TaskSpec, compile_for, finish, image_input, require_task
-from components.settings import CLASSIFICATION_TASKS, ModelSpec, SqueezeNetSpec, VggSpec
+from components.models.inputs import InputSpec, TaskSpec, compile_for, finish, image_input
+from components.settings import ModelSpec, SqueezeNetSpec, VggSpec
 
 keras = tf.keras
 
@@ -34,7 +34,6 @@ def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
 
 def rnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Reads the image row by row: each row is a time step of width x channels features."""
-    require_task("rnn", task, CLASSIFICATION_TASKS)
     image_inputs, x = image_input(inputs, "rnn")
     height, width, channels = inputs.image.shape
     x = keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
@@ -100,7 +99,6 @@ def squeezenet(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Mode
     """SqueezeNet v1.0 (functional API): fire modules, Dropout(0.5), a 1x1 classifier
     convolution with one channel per class, global average pooling, softmax. With the published
     configuration (1000 classes, 224x224x3) it has 1,248,424 parameters."""
-    require_task("squeezenet", task, ("multiclass",))
     image_inputs, x = image_input(inputs, "squeezenet")
     x = squeezenet_features(x, spec.squeezenet)
     x = keras.layers.Dropout(0.5, name="drop9")(x)

@@ -118,10 +118,5 @@ def finish(inputs: dict[str, keras.Input], x: tf.Tensor, task: TaskSpec, spec: M
     return compile_for(keras.Model(inputs, output_head(x, task), name=name), task, spec)
 
 
-def require_task(model_name: str, task: TaskSpec, allowed: tuple[str, ...]) -> None:
-    if task.task not in allowed:
-        raise ValueError(f"model {model_name} needs task {' or '.join(allowed)}, not {task.task}")
-
-
 def dense_regularizer(spec: ModelSpec) -> keras.regularizers.Regularizer | None:
     return keras.regularizers.L2(spec.l2) if spec.l2 else None

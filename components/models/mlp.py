@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from components.models.inputs import (
-    InputSpec,
-    TaskSpec,
-    dense_regularizer,
-    feature_inputs,
-    finish,
-    require_task,
-)
-from components.settings import CLASSIFICATION_TASKS, ModelSpec
+from components.models.inputs import InputSpec, TaskSpec, dense_regularizer, feature_inputs, finish
+from components.settings import ModelSpec
 
 keras = tf.keras
 
@@ -47,7 +40,6 @@ def linear(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
 
 def mlp_regressor(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Dense/ReLU stack with one linear output unit, trained on mean absolute error."""
-    require_task("mlp_regressor", task, ("regression",))
     feature_tensors, x = feature_inputs(inputs)
     x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
     return finish(feature_tensors, x, task, spec, "mlp_regressor")
@@ -55,7 +47,6 @@ def mlp_regressor(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.M
 
 def mlp_classifier(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Sigmoid (binary) or softmax (multiclass) head with cross-entropy loss."""
-    require_task("mlp_classifier", task, CLASSIFICATION_TASKS)
     feature_tensors, x = feature_inputs(inputs)
     x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
     return finish(feature_tensors, x, task, spec, "mlp_classifier")
@@ -63,7 +54,6 @@ def mlp_classifier(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.
 
 def binary_classifier(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """The binary classifier: one sigmoid unit, binary cross-entropy, binary accuracy."""
-    require_task("binary_classifier", task, ("binary",))
     feature_tensors, x = feature_inputs(inputs)
     x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
     return finish(feature_tensors, x, task, spec, "binary_classifier")
@@ -87,7 +77,6 @@ def mlp_batchnorm_input(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> k
 
 def mnist_mlp(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Dense 256-256 with ReLU and Dropout(0.45), softmax over the classes (the MNIST MLP)."""
-    require_task("mnist_mlp", task, ("multiclass",))
     feature_tensors, x = feature_inputs(inputs)
     x = dense_stack(x, MNIST_WIDTHS, MNIST_DROPOUT, False, spec)
     return finish(feature_tensors, x, task, spec, "mnist_mlp")
