@@ -34,6 +34,7 @@ from components.settings import (
 log = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.json"
+MODEL_FILE = "model.json"
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
@@ -49,8 +50,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, training, shuffle=False)
     task, class_names = task_spec(transform_output, data.task, train)
 
-    model = build_model(input_spec(transform_output), task, model_spec)
+    inputs = input_spec(transform_output)
+    model = build_model(inputs, task, model_spec)
     model.summary(print_fn=log.info)
+    _write_json(describe_model(model, inputs), os.path.join(fn_args.model_run_dir, MODEL_FILE))
     history, stopper = fit(model, train, validation, training, fn_args.model_run_dir)
     write_history(history, stopper, fn_args.model_run_dir)
     line = linear_weights(model, transform_output, task, data.label)
@@ -110,6 +113,20 @@ def input_spec(transform_output: tft.TFTransformOutput) -> InputSpec:
         else:
             numeric.append(name)
     return InputSpec(numeric=tuple(numeric), categorical=categorical)
+
+
+def describe_model(model: tf.keras.Model, inputs: InputSpec) -> dict[str, Any]:
+    """Name, size and layers of the model, for the run summary and reports."""
+    return {
+        "name": model.name,
+        "parameters": int(model.count_params()),
+        "input_width": inputs.width,
+        "output_width": int(model.output_shape[-1]),
+        "layers": [
+            {"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
+            for layer in model.layers
+        ],
+    }
 
 
 def make_dataset(

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -35,6 +35,11 @@ RUN_EXAMPLES = """examples:
   python -m pipeline run --config configs/breast_cancer.yaml --epochs 20 --set evaluation.min_accuracy=0.95
 """
 
+
+SWEEP_EXAMPLES = """examples:
+  python -m pipeline sweep --sweep configs/sweeps/mlp_table.yaml
+  python -m pipeline sweep --sweep configs/sweeps/mlp_table.yaml --epochs 20 --output table.md
+"""
 
 MODELS_EXAMPLES = """examples:
   python -m pipeline models
@@ -73,6 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
     run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
+    sweep = commands.add_parser(
+        "sweep",
+        help="run one pipeline per row of an MLP configuration table and write it as Markdown",
+        description="Runs the sweep's recipe once per row (layers, regularizer, optimizer) and "
+                    "writes the train/test accuracy table.",
+        epilog=SWEEP_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("--sweep", required=True, help="sweep file (see configs/sweeps/)")
+    sweep.add_argument("--epochs", type=int, help="maximum epochs for every row")
+    sweep.add_argument("--output", help="Markdown file to write (default: next to the sweep's runs)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a key of the recipe for every row (repeatable)")
+    sweep.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
+    sweep.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
     models = commands.add_parser(
         "models",
         help="list the registered models with their parameter counts",
@@ -95,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_output(args.verbose)
     try:
-        return _run(args) if args.command == "run" else _models(args)
+        return {"run": _run, "sweep": _sweep, "models": _models}[args.command](args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
         return _report_error(error, args.debug)
 
@@ -114,6 +135,42 @@ def _run(args: argparse.Namespace) -> int:
     check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
     print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
           f"model {config.model.name}, runner {config.runner.kind}")
+    summary = run_pipeline(config, _progress_printer())
+    if args.summary_json:
+        write_json(summary, args.summary_json)
+    print(format_summary(summary))
+    return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from pipeline.sweep import load_sweep, markdown_table, row_config, run_sweep
+
+    from pipeline.config import parse_assignment
+
+    sweep = load_sweep(args.sweep)
+    overrides = dict(parse_assignment(text) for text in args.set)
+    if args.epochs:
+        overrides["training.epochs"] = args.epochs
+    first = row_config(sweep, sweep.rows[0], overrides)
+    print(f"sweep of {len(sweep.rows)} runs of {sweep.recipe} as pipeline {first.name}")
+
+    def on_row(i: int, result: dict[str, Any]) -> None:
+        print(f"row {i + 1}/{len(sweep.rows)}: {result['layers']} {result['regularizer']} {result['optimizer']}: "
+              f"train {result['train_accuracy']}, test {result['test_accuracy']} ({result['seconds']:.0f}s)", flush=True)
+
+    results = run_sweep(sweep, overrides, _progress_printer(), on_row)
+    table = markdown_table(results, sweep, first.data.path)
+    output = args.output or os.path.join(os.path.dirname(first.output.pipeline_root), "table.md")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w") as f:
+        f.write(table)
+    print(table)
+    print(f"table: {output}")
+    return EXIT_OK
+
+
+def _progress_printer() -> Callable[[str, str, float], None]:
+    """Prints a line as each component starts and finishes, with the time since the start."""
     started = time.monotonic()
 
     def progress(node_id: str, event: str, seconds: float) -> None:
@@ -121,11 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         took = f" in {seconds:.1f}s" if event == "finished" else ""
         print(f"[{clock:6.1f}s] {node_id} {event}{took}", flush=True)
 
-    summary = run_pipeline(config, progress)
-    if args.summary_json:
-        write_json(summary, args.summary_json)
-    print(format_summary(summary))
-    return EXIT_OK
+    return progress
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components.evaluation import gated_metrics
 from components.linear_weights import LINEAR_FILE
-from components.trainer import HISTORY_FILE
+from components.trainer import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
 
 SUMMARY_FILE = "summary.json"
@@ -146,7 +146,9 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
     record = _read_json(path)
     kept = record["kept_epoch"] - 1
     linear_path = os.path.join(run_dir, LINEAR_FILE)
+    model_path = os.path.join(run_dir, MODEL_FILE)
     return {
+        "model": _read_json(model_path) if os.path.exists(model_path) else None,
         "linear": _read_json(linear_path) if os.path.exists(linear_path) else None,
         "epochs_run": record["epochs_run"],
         "kept_epoch": record["kept_epoch"],
