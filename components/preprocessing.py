@@ -61,14 +61,19 @@ def _to_dense(value: tf.SparseTensor | tf.Tensor, default: Any) -> tf.Tensor:
 
 
 def _numeric(key: str, value: Any, spec: DataSpec) -> dict[str, tf.Tensor]:
-    """Impute missing cells with the training mean, then z-score (mean 0, variance 1)."""
+    """z-score with the mean and variance of the observed training values; a missing cell is
+    imputed with that mean (so it standardizes to exactly 0). Both statistics come from one
+    analysis pass: imputing first and z-scoring the imputed column would need a second."""
     dense = _to_dense(_map_values(value, _to_float), default=float("nan"))
     is_missing = tf.math.is_nan(dense)
     present = tf.boolean_mask(dense, tf.logical_not(is_missing))
-    training_mean = tft.mean(present, name=f"mean_{key}")
-    imputed = tf.where(is_missing, training_mean, dense)
-    scaled = tft.scale_to_z_score(imputed, name=f"z_{key}") if spec.standardize else imputed
-    out = {features.transformed_name(key): scaled}
+    mean = tft.mean(present, name=f"mean_{key}")
+    imputed = tf.where(is_missing, mean, dense)
+    if spec.standardize:
+        std = tf.sqrt(tft.var(present, name=f"var_{key}"))
+        # A constant column has no spread: centre it instead of dividing by zero.
+        imputed = tf.where(std > 0, (imputed - mean) / tf.where(std > 0, std, 1.0), imputed - mean)
+    out = {features.transformed_name(key): imputed}
     if spec.missing_indicators:
         out[features.missing_indicator_name(key)] = tf.cast(is_missing, tf.float32)
     return out

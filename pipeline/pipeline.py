@@ -47,6 +47,9 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=_import_path(preprocessing_fn),
         custom_config={"data": dataclasses.asdict(config.data), "code": code_fingerprint()},
+        # StatisticsGen already describes the raw data; Transform's own pre- and post-transform
+        # statistics would be a second and third pass over it.
+        disable_statistics=True,
     )
     trainer = tfx.components.Trainer(
         run_fn=_import_path(run_fn),
