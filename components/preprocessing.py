@@ -33,7 +33,7 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
             outputs[features.transformed_name(key)] = _encode_categorical(key, inputs[key])
         else:
             outputs.update(_numeric(key, inputs[key], spec))
-    label, weight = _encode_label(inputs[spec.label], spec.task)
+    label, weight = _encode_label(inputs[spec.label], spec)
     outputs[features.LABEL] = label
     outputs[features.LABEL_WEIGHT] = weight
     return outputs
@@ -90,12 +90,14 @@ def _encode_categorical(key: str, value: Any) -> tf.Tensor:
     )
 
 
-def _encode_label(value: Any, task: str) -> tuple[tf.Tensor, tf.Tensor]:
+def _encode_label(value: Any, spec: DataSpec) -> tuple[tf.Tensor, tf.Tensor]:
     """Returns (label, weight); weight is 0 where the label is missing or not a known class."""
-    if task in CLASSIFICATION_TASKS:
+    if spec.task in CLASSIFICATION_TASKS:
         if value.dtype != tf.string:
             value = _map_values(value, tf.strings.as_string)
         dense = _to_dense(value, default="")
+        if spec.classes:
+            return _class_ids(dense, spec.classes)
         class_vocabulary = tft.vocabulary(
             tf.boolean_mask(dense, tf.not_equal(dense, "")),
             vocab_filename=features.LABEL_VOCABULARY,
@@ -108,6 +110,14 @@ def _encode_label(value: Any, task: str) -> tuple[tf.Tensor, tf.Tensor]:
     dense = _to_dense(_map_values(value, _to_float), default=float("nan"))
     present = tf.logical_not(tf.math.is_nan(dense))
     return tf.where(present, dense, 0.0), tf.cast(present, tf.float32)
+
+
+def _class_ids(label: tf.Tensor, classes: list[str]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Position of each [batch, 1] label in the configured class list (no analyzer needed)."""
+    matches = tf.equal(label, tf.constant(classes)[tf.newaxis, :])  # [batch, classes]
+    known = tf.reduce_any(matches, axis=1, keepdims=True)
+    class_id = tf.argmax(tf.cast(matches, tf.int32), axis=1, output_type=tf.int64)[:, tf.newaxis]
+    return class_id, tf.cast(known, tf.float32)
 
 
 def _map_values(value: Any, fn) -> Any:

@@ -34,6 +34,9 @@ class DataSpec:
     exclude: list[str] = field(default_factory=list)  # columns that are not features (ids)
     missing_indicators: bool = True  # add `<name>_missing` (0/1) for every numeric feature
     standardize: bool = True  # z-score numeric features; false leaves them imputed but raw
+    # Class names in class-id order (binary: the second is the positive class). Default: the
+    # label's values, most frequent first.
+    classes: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         if not self.label:
@@ -42,6 +45,12 @@ class DataSpec:
             raise ConfigError(f"data.features/exclude: lists the label column {self.label!r}")
         if self.features and self.exclude:
             raise ConfigError("data.features and data.exclude: set one or the other, not both")
+        if len(set(self.classes)) != len(self.classes):
+            raise ConfigError(f"data.classes: names a class twice: {self.classes}")
+        if self.classes and self.task == "regression":
+            raise ConfigError("data.classes: applies to classification, but data.task is regression")
+        if self.task == "binary" and self.classes and len(self.classes) != 2:
+            raise ConfigError(f"data.classes: task binary needs exactly 2 classes, got {self.classes}")
 
 
 @dataclass

@@ -48,7 +48,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, training, shuffle=True)
     validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, training, shuffle=False)
-    task, class_names = task_spec(transform_output, data.task, train)
+    task, class_names = task_spec(transform_output, data, train)
 
     inputs = input_spec(transform_output)
     model = build_model(inputs, task, model_spec)
@@ -66,13 +66,14 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
 
 
 def task_spec(
-    transform_output: tft.TFTransformOutput, task: str, train: tf.data.Dataset
+    transform_output: tft.TFTransformOutput, data: DataSpec, train: tf.data.Dataset
 ) -> tuple[TaskSpec, list[str]]:
     """The task with its number of classes (or label statistics), and the class names by id."""
+    task = data.task
     if task not in CLASSIFICATION_TASKS:
         mean, std = label_statistics(train)
         return TaskSpec(task, label_mean=mean, label_std=std), []
-    class_names = [
+    class_names = list(data.classes) or [
         name.decode() if isinstance(name, bytes) else str(name)
         for name in transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)
     ]

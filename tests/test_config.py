@@ -88,3 +88,18 @@ def test_set_assignments_are_parsed_as_yaml():
     assert parse_assignment("data.label=species") == ("data.label", "species")
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_assignment("training.epochs")
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"data.classes": ["a", "a", "b"]}, "data.classes: names a class twice"),
+        ({"data.classes": ["a", "b", "c"], "data.task": "binary", "evaluation.min_accuracy": None},
+         "data.classes: task binary needs exactly 2 classes"),
+        ({"data.classes": [0, 1]}, "data.classes[0]: expected a string, got 0"),
+    ],
+)
+def test_class_lists_are_checked(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        load_config(REPO / "configs" / "penguins.yaml", overrides)
+    assert message in str(error.value)

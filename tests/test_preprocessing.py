@@ -31,7 +31,7 @@ ROWS = [
 ]
 
 
-def transform(rows, data_config, raw_spec=RAW_SPEC):
+def transform(rows, data_config, raw_spec=RAW_SPEC, vocabularies=(features.LABEL_VOCABULARY, features.categorical_vocabulary("color"))):
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(raw_spec))
     with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir, force_tf_compat_v1=False):
         (transformed, _), transform_fn = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
@@ -39,11 +39,8 @@ def transform(rows, data_config, raw_spec=RAW_SPEC):
         )
         output_dir = tempfile.mkdtemp(dir=temp_dir)
         _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
-        vocabularies = {
-            name: tft.TFTransformOutput(output_dir).vocabulary_by_name(name)
-            for name in (features.LABEL_VOCABULARY, features.categorical_vocabulary("color"))
-        }
-    return transformed, vocabularies
+        read = {name: tft.TFTransformOutput(output_dir).vocabulary_by_name(name) for name in vocabularies}
+    return transformed, read
 
 
 def column(rows, name):
@@ -123,3 +120,12 @@ def transform_regression(rows, spec):
             lambda inputs: preprocessing_fn(inputs, {"data": config}), output_record_batches=False
         )
     return transformed, None
+
+
+def test_configured_classes_fix_the_class_ids_and_unknown_labels_weigh_nothing():
+    rows = [dict(row) for row in ROWS]
+    rows[4] = {**rows[4], "label": [b"c"]}  # not a configured class
+    config = {"label": "label", "task": "binary", "classes": ["b", "a"], "missing_indicators": False}
+    out, _ = transform(rows, config, vocabularies=[features.categorical_vocabulary("color")])
+    assert column(out, features.LABEL).tolist()[:4] == [1, 0, 1, 0]  # "b" is class 0 as configured
+    assert column(out, features.LABEL_WEIGHT).tolist() == [1, 1, 1, 1, 0, 0]
