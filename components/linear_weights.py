@@ -22,10 +22,16 @@ LINEAR_FILE = "linear.json"
 def linear_weights(
     model: tf.keras.Model, transform_output: tft.TFTransformOutput, task: TaskSpec, label_column: str
 ) -> dict[str, Any] | None:
-    """{"standardized": {...}, "raw": {...}} for a single-unit model on numeric features, else None."""
+    """{"standardized": {...}, "raw": {...}} for a single-unit model on numeric features, else None.
+
+    For regression the line gives the prediction in the label's units; for a binary classifier
+    it gives the logit (log-odds of the positive class)."""
     dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)]
-    numeric = [name for name in model.input_names if name.endswith(features.TRANSFORMED_SUFFIX)]
-    if len(dense) != 1 or dense[0].units != 1 or len(numeric) != len(model.input_names):
+    numeric = [
+        tensor.name for tensor in model.inputs
+        if tensor.dtype == tf.float32 and tensor.name.endswith(features.TRANSFORMED_SUFFIX)
+    ]
+    if len(dense) != 1 or dense[0].units != 1 or len(numeric) != len(model.inputs):
         return None
     kernel, bias = (w.numpy().reshape(-1) for w in dense[0].weights)
     scale, offset = (task.label_std, task.label_mean) if task.task == "regression" else (1.0, 0.0)
@@ -36,6 +42,7 @@ def linear_weights(
     raw_weights = {column: weights[name] * per_unit[column] for column, name in zip(columns, weights)}
     raw_intercept = intercept + sum(weights[name] * at_zero[column] for column, name in zip(columns, weights))
     return {
+        "output": "prediction" if task.task == "regression" else "logit",
         "standardized": {"weights": dict(zip(columns, weights.values())), "bias": intercept},
         "raw": {"weights": raw_weights, "bias": raw_intercept},
     }

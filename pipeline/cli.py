@@ -71,12 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serving-dir", help="where blessed models are pushed (default output/<name>/serving)")
     run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
-    run.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
-        help="override any config key, e.g. --set training.batch_size=64 (repeatable)",
-    )
-    run.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
-    run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_run_options(run)
 
     sweep = commands.add_parser(
         "sweep",
@@ -89,10 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--sweep", required=True, help="sweep file (see configs/sweeps/)")
     sweep.add_argument("--epochs", type=int, help="maximum epochs for every row")
     sweep.add_argument("--output", help="Markdown file to write (default: next to the sweep's runs)")
-    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a key of the recipe for every row (repeatable)")
-    sweep.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
-    sweep.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_run_options(sweep)
 
     models = commands.add_parser(
         "models",
@@ -110,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     models.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override any config key, e.g. --set training.batch_size=64 (repeatable)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,9 +223,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         stop = "early stopping" if training["stopped_early"] else "all epochs"
         lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
     if training.get("linear"):
-        raw = training["linear"]["raw"]
+        raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
         terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
-        lines.append(f"  linear unit (CSV units): y = {terms} {raw['bias']:+.4g}")
+        lines.append(f"  linear unit (CSV units): {output} = {terms} {raw['bias']:+.4g}")
     for role, metric in summary["metrics"].items():
         if not isinstance(metric, dict):
             continue

@@ -31,6 +31,14 @@ def dense_stack(
     return x
 
 
+def _configured_mlp(inputs: InputSpec, task: TaskSpec, spec: ModelSpec, name: str) -> keras.Model:
+    """Dense stack from `hidden_units`, `dropout`, `batch_norm` and `l2`, then the task's head
+    (the registry says which tasks each named MLP accepts)."""
+    feature_tensors, x = feature_inputs(inputs)
+    x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
+    return finish(feature_tensors, x, task, spec, name)
+
+
 def linear(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """y = w·x + b: one unit on all features (or one feature, with `data.features`). For
     classification the same unit goes through a sigmoid/softmax (logistic regression)."""
@@ -40,23 +48,17 @@ def linear(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
 
 def mlp_regressor(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Dense/ReLU stack with one linear output unit, trained on mean absolute error."""
-    feature_tensors, x = feature_inputs(inputs)
-    x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
-    return finish(feature_tensors, x, task, spec, "mlp_regressor")
+    return _configured_mlp(inputs, task, spec, "mlp_regressor")
 
 
 def mlp_classifier(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Sigmoid (binary) or softmax (multiclass) head with cross-entropy loss."""
-    feature_tensors, x = feature_inputs(inputs)
-    x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
-    return finish(feature_tensors, x, task, spec, "mlp_classifier")
+    return _configured_mlp(inputs, task, spec, "mlp_classifier")
 
 
 def binary_classifier(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """The binary classifier: one sigmoid unit, binary cross-entropy, binary accuracy."""
-    feature_tensors, x = feature_inputs(inputs)
-    x = dense_stack(x, spec.hidden_units, spec.dropout, spec.batch_norm, spec)
-    return finish(feature_tensors, x, task, spec, "binary_classifier")
+    return _configured_mlp(inputs, task, spec, "binary_classifier")
 
 
 def mlp_dropout_batchnorm(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
