@@ -6,9 +6,7 @@ import csv
 import glob
 import os
 
-
-class InputError(ValueError):
-    """The input data cannot be used; the message names the file and, where it can, the column."""
+from components.settings import InputError
 
 
 def csv_files(path: str) -> list[str]:

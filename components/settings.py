@@ -23,6 +23,13 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or invalid; the message names the key."""
 
 
+class InputError(ValueError):
+    """The input data cannot be used; the message names the file, column or value.
+
+    Raised before the pipeline starts and inside components alike: Beam re-raises an
+    exception with its type, so the CLI reports both as bad input (exit code 2)."""
+
+
 @dataclass
 class DataSpec:
     """What the CSV holds and how Transform should treat it."""

@@ -26,6 +26,7 @@ from components.settings import (
     CLASSIFICATION_TASKS,
     DataSpec,
     EarlyStoppingSpec,
+    InputError,
     ModelSpec,
     TrainingSpec,
     from_dict,
@@ -78,7 +79,7 @@ def task_spec(
         for name in transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)
     ]
     if task == "binary" and len(class_names) != 2:
-        raise ValueError(
+        raise InputError(
             f"task binary needs a label with exactly 2 classes; the training data has "
             f"{len(class_names)}: {', '.join(class_names[:10])}"
         )
@@ -95,7 +96,7 @@ def label_statistics(dataset: tf.data.Dataset) -> tuple[float, float]:
         weighted_sum += float(tf.reduce_sum(weight * label))
         weighted_squares += float(tf.reduce_sum(weight * label * label))
     if total == 0:
-        raise ValueError("the training split has no rows with a label value")
+        raise InputError("the training split has no rows with a label value")
     mean = weighted_sum / total
     std = max(weighted_squares / total - mean * mean, 0.0) ** 0.5
     return mean, std if std > 0 else 1.0

@@ -245,8 +245,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def _report_error(error: Exception, debug: bool) -> int:
-    from components.csv_input import InputError
-    from components.settings import ConfigError
+    from components.settings import ConfigError, InputError
 
     bad_input = isinstance(error, (ConfigError, InputError))
     if debug:
@@ -259,10 +258,12 @@ def _report_error(error: Exception, debug: bool) -> int:
 
 
 def _configure_output(verbose: bool) -> None:
-    """Keeps the terminal readable: TFX, Beam and TensorFlow are chatty at INFO and WARNING.
+    """Keeps the terminal readable: TFX, Beam and TensorFlow are chatty at every level.
 
-    Unless --verbose, only our own warnings and everyone's errors reach stderr. The root
-    logger stays at INFO so the runners' per-component records reach the progress handler.
+    Unless --verbose, only our own warnings reach stderr: a library's failure reaches the user
+    as the one error message the CLI prints for the exception it raised (tracebacks with
+    --debug, every log line with --verbose). The root logger stays at INFO so the runners'
+    per-component records reach the progress handler.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
     handler = logging.StreamHandler(sys.stderr)
@@ -270,12 +271,11 @@ def _configure_output(verbose: bool) -> None:
     if not verbose:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        handler.addFilter(_own_warnings_and_all_errors)
+        handler.addFilter(_own_warnings)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
 
 
-def _own_warnings_and_all_errors(record: logging.LogRecord) -> bool:
-    own = record.name.split(".")[0] in ("pipeline", "components")
-    return record.levelno >= logging.ERROR or (own and record.levelno >= logging.WARNING)
+def _own_warnings(record: logging.LogRecord) -> bool:
+    return record.name.split(".")[0] in ("pipeline", "components") and record.levelno >= logging.WARNING

@@ -268,3 +268,14 @@ def test_a_one_row_sweep_writes_the_markdown_table(tmp_path):
     assert cells[1:4] == ["64→32→32→10", "Dropout(0.45)", "RMSprop"]
     assert all(cell.endswith("%") and 0 < float(cell[:-1]) <= 100 for cell in cells[4:6])
     assert (tmp_path / "digits" / "sweep" / "pipeline" / "metadata.sqlite").is_file()
+
+
+def test_bad_input_found_inside_a_component_exits_2_with_one_message(tmp_path, capsys):
+    # Only the Trainer can see that the label has three classes: it fails, nothing is pushed.
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--task", "binary",
+                  "--set", "evaluation.min_accuracy=null")
+    err = capsys.readouterr().err
+    assert run.exit_code == 2
+    assert "input error: task binary needs a label with exactly 2 classes; the training data has 3" in err
+    assert "Traceback" not in err and err.count("\n") <= 2
+    assert not (tmp_path / "serving").exists()
