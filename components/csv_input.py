@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import glob
+import math
 import os
+from collections import Counter
 
 from components.settings import InputError
 
@@ -51,3 +53,27 @@ def _read_header(file: str) -> list[str]:
     if first_row is None:
         raise InputError(f"{file}: the file has a header but no data rows")
     return [column.strip() for column in header]
+
+
+def trivial_loss(path: str, label: str, task: str) -> float:
+    """The validation loss of a model that ignores the features, from the label column alone:
+    cross-entropy of always predicting the class frequencies (their entropy), or, for
+    regression, the mean absolute error of always predicting the median. A trained model that
+    does not beat it has learned nothing from the features."""
+    values = [row[label].strip() for file in csv_files(path) for row in _rows(file) if row.get(label, "").strip()]
+    if not values:
+        raise InputError(f"{path}: the label column {label!r} has no values")
+    if task == "regression":
+        try:
+            numbers = sorted(float(v) for v in values)
+        except ValueError as error:
+            raise InputError(f"{path}: task regression needs a numeric label column {label!r} ({error})") from None
+        median = numbers[len(numbers) // 2]
+        return sum(abs(y - median) for y in numbers) / len(numbers)
+    counts = Counter(values)
+    return -sum(n / len(values) * math.log(n / len(values)) for n in counts.values())
+
+
+def _rows(file: str):
+    with open(file, newline="", encoding="utf-8") as f:
+        yield from csv.DictReader(f)

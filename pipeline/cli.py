@@ -136,6 +136,10 @@ def _run(args: argparse.Namespace) -> int:
     check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
     print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
           f"model {config.model.name}, runner {config.runner.kind}")
+    if config.evaluation.max_loss is None:
+        config = with_trivial_loss_bound(config)
+        print(f"gate: no evaluation.max_loss set, so the loss must beat a model that ignores the features: "
+              f"< {config.evaluation.max_loss:.4f}")
     summary = run_pipeline(config, _progress_printer())
     if args.summary_json:
         write_json(summary, args.summary_json)
@@ -214,6 +218,16 @@ def _shape(text: str) -> tuple[int, int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected HEIGHT,WIDTH,CHANNELS such as 28,28,1, got {text!r}") from None
     return height, width, channels
+
+
+def with_trivial_loss_bound(config: Any) -> Any:
+    """TFX blesses no model without an absolute bound; the default bound is the trivial predictor's loss."""
+    import dataclasses
+
+    from components.csv_input import trivial_loss
+
+    bound = trivial_loss(config.data.path, config.data.label, config.data.task)
+    return dataclasses.replace(config, evaluation=dataclasses.replace(config.evaluation, max_loss=bound))
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -48,3 +48,15 @@ def _text(path, text):
 def _bytes(path, data):
     path.write_bytes(data)
     return path
+
+
+def test_trivial_loss_is_the_label_entropy_or_the_median_error(tmp_path):
+    import math
+
+    from components.csv_input import trivial_loss
+
+    data = write_csv(tmp_path / "d.csv", ["x", "y", "v"], [[1, "a", 1.0], [2, "a", 2.0], [3, "b", ""], [4, "a", 10.0]])
+    assert trivial_loss(str(data), "y", "multiclass") == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+    assert trivial_loss(str(data), "v", "regression") == pytest.approx((1 + 0 + 8) / 3)  # median 2, missing cell skipped
+    with pytest.raises(InputError, match="task regression needs a numeric label column 'y'"):
+        trivial_loss(str(data), "y", "regression")
