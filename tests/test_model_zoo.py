@@ -175,6 +175,7 @@ def test_red_wine_network_is_three_1024_layers_with_dropout_and_batch_norm():
     assert model.count_params() == (11 * 1024 + 1024) + 2 * (1024 * 1024 + 1024) + 1025 + 3 * 4 * 1024
     variant = build_model(wine, REGRESSION, ModelSpec(name="mlp_batchnorm_input"))
     first = variant.get_layer("input_batch_norm")  # standardizes the 11 raw inputs itself
+    assert first.momentum == 0.9
     names = [layer.name for layer in variant.layers]
     assert first.input.shape[-1] == 11 and names.index("input_batch_norm") < names.index("dense_0")
 
