@@ -110,8 +110,9 @@ def topology(summary: dict[str, Any], config: RunConfig) -> str:
 
 
 def markdown_table(results: list[dict[str, Any]], sweep: SweepSpec, data: str) -> str:
+    shown = os.path.relpath(data) if os.path.isabs(data) else data
     lines = [
-        f"MLP configurations on `{data}` (train accuracy at the kept epoch, test accuracy from the "
+        f"MLP configurations on `{shown}` (train accuracy at the kept epoch, test accuracy from the "
         f"Evaluator on the eval split; L2 = {sweep.l2}, Dropout p = {sweep.dropout}).",
         "",
         "| Layers | Topology | Regularizer | Optimizer | Train Accuracy | Test Accuracy | Seconds |",
