@@ -181,18 +181,27 @@ class EarlyStoppingSpec:
             raise ConfigError(f"training.early_stopping.patience: must be >= 0, got {self.patience}")
 
 
+StrategyKind = Literal["auto", "tpu", "mirrored", "multi_worker", "default"]
+
+
 @dataclass
 class TrainingSpec:
     epochs: int = 200
-    batch_size: int = 32
+    batch_size: int = 32  # per replica: the global batch is this times the strategy's replicas
     seed: int = 42
     early_stopping: EarlyStoppingSpec = field(default_factory=EarlyStoppingSpec)
+    # tf.distribute strategy (see components/distribution.py); auto picks TPU, cluster, GPUs, CPU.
+    strategy: StrategyKind = "auto"
+    # Split the host CPU into this many logical devices, so MirroredStrategy runs without GPUs.
+    cpu_devices: int = 0
 
     def validate(self) -> None:
         if self.epochs <= 0:
             raise ConfigError(f"training.epochs: must be > 0, got {self.epochs}")
         if self.batch_size <= 0:
             raise ConfigError(f"training.batch_size: must be > 0, got {self.batch_size}")
+        if self.cpu_devices < 0:
+            raise ConfigError(f"training.cpu_devices: must be >= 0, got {self.cpu_devices}")
 
 
 SpecT = TypeVar("SpecT")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import tensorflow as tf
@@ -17,6 +19,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from components import features
+from components.distribution import Placement, choose_strategy
 from components.linear_weights import LINEAR_FILE, linear_weights
 from components.models import build_model
 from components.models.inputs import InputSpec, TaskSpec
@@ -44,26 +47,46 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     data = from_dict(DataSpec, config["data"], "data")
     model_spec = from_dict(ModelSpec, config["model"], "model")
     training = from_dict(TrainingSpec, config["training"], "training")
+    # First, before other TensorFlow work: multi-worker collectives and logical CPU devices
+    # can only be set up while TensorFlow's runtime has not started.
+    placement = choose_strategy(training.strategy, training.cpu_devices)
+    log.info("strategy %s with %d replicas (%s)", placement.name, placement.replicas, placement.reason)
     tf.keras.utils.set_random_seed(training.seed)
 
-    transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, training, shuffle=True)
-    validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, training, shuffle=False)
+    transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    global_batch = training.batch_size * placement.replicas
+    train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, global_batch, training.seed)
+    validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, global_batch, None)
     task, class_names = task_spec(transform_output, data, train)
 
     inputs = input_spec(transform_output)
-    model = build_model(inputs, task, model_spec)
+    with placement.strategy.scope():
+        model = build_model(inputs, task, model_spec)
     model.summary(print_fn=log.info)
-    _write_json(describe_model(model, inputs), os.path.join(fn_args.model_run_dir, MODEL_FILE))
-    history, stopper = fit(model, train, validation, training, fn_args.model_run_dir)
-    write_history(history, stopper, fn_args.model_run_dir)
+    # Every worker trains and saves (saving is collective), but only the chief's files are kept.
+    run_dir = fn_args.model_run_dir if placement.is_chief else tempfile.mkdtemp(prefix="worker-run-")
+    serving_dir = fn_args.serving_model_dir if placement.is_chief else os.path.join(run_dir, "model")
+    description = describe_model(model, inputs)
+    _write_json(description, os.path.join(run_dir, MODEL_FILE))
+    history, stopper = fit(model, train, validation, training, run_dir)
+    write_history(history, stopper, run_dir, {"strategy": placement.describe(), "global_batch_size": global_batch})
     line = linear_weights(model, transform_output, task, data.label)
     if line is not None:
-        _write_json(line, os.path.join(fn_args.model_run_dir, LINEAR_FILE))
+        _write_json(line, os.path.join(run_dir, LINEAR_FILE))
 
     signatures = make_signatures(model, transform_output, data.label, data.task, class_names)
-    model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
-    log.info("exported the model to %s", fn_args.serving_model_dir)
+    model.save(serving_dir, save_format="tf", signatures=signatures, options=save_options(placement))
+    if placement.is_chief:
+        log.info("exported the model to %s", serving_dir)
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def save_options(placement: Placement) -> tf.saved_model.SaveOptions:
+    """On a TPU the variables live on the TPU host; the files are written from this host."""
+    if placement.name == "tpu":
+        return tf.saved_model.SaveOptions(experimental_io_device="/job:localhost")
+    return tf.saved_model.SaveOptions()
 
 
 def task_spec(
@@ -135,20 +158,27 @@ def make_dataset(
     file_pattern: list[str],
     data_accessor: tfx.components.DataAccessor,
     transform_output: tft.TFTransformOutput,
-    training: TrainingSpec,
-    shuffle: bool,
+    batch_size: int,
+    shuffle_seed: int | None,
 ) -> tf.data.Dataset:
-    """(features, label, weight) batches, one pass over the files per epoch."""
+    """(features, label, weight) batches of the global batch size, one pass over the files per epoch.
+
+    Shuffled when a seed is given. Under a multi-worker strategy every worker reads the files
+    and keeps its share of the batches (DATA sharding: TFX often writes a single file per split,
+    which FILE sharding could not divide)."""
     options = tfxio.TensorFlowDatasetOptions(
-        batch_size=training.batch_size,
+        batch_size=batch_size,
         label_key=features.LABEL,
         num_epochs=1,
-        shuffle=shuffle,
-        shuffle_seed=training.seed,
+        shuffle=shuffle_seed is not None,
+        shuffle_seed=shuffle_seed,
     )
     dataset = data_accessor.tf_dataset_factory(
         file_pattern, options, transform_output.transformed_metadata.schema
     )
+    sharding = tf.data.Options()
+    sharding.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    dataset = dataset.with_options(sharding)
     return dataset.map(_split_weight, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
@@ -189,8 +219,11 @@ def write_history(
     history: tf.keras.callbacks.History,
     stopper: tf.keras.callbacks.EarlyStopping | None,
     output_dir: str,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Per-epoch metrics plus the (1-based) epoch whose weights were kept, as JSON in the run dir."""
+    """Per-epoch metrics plus the (1-based) epoch whose weights were kept, as JSON in the run dir.
+
+    `context` (the strategy, the global batch size) is recorded alongside."""
     per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
     epochs_run = len(history.epoch)
     restored = stopper is not None and stopper.best_weights is not None
@@ -199,6 +232,7 @@ def write_history(
         "kept_epoch": stopper.best_epoch + 1 if restored else epochs_run,
         "stopped_early": bool(stopper is not None and stopper.stopped_epoch > 0),
         "history": per_epoch,
+        **(context or {}),
     }
     _write_json(record, os.path.join(output_dir, HISTORY_FILE))
     return record

@@ -236,6 +236,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     if training:
         stop = "early stopping" if training["stopped_early"] else "all epochs"
         lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
+        if training.get("strategy"):
+            strategy = training["strategy"]
+            lines.append(f"  strategy: {strategy['class']} ({strategy['name']}), {strategy['replicas']} replica(s), "
+                         f"global batch {training['global_batch_size']}")
     if training.get("linear"):
         raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
         terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())

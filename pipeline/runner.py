@@ -11,6 +11,7 @@ import absl.logging
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
+from components.distribution import split_cpu
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
 from pipeline.summary import summarize
@@ -45,6 +46,9 @@ class ComponentProgress(logging.Handler):
 
 def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Runs the whole pipeline with the configured local runner and returns the run summary."""
+    # The local runners run every component in this process: logical CPU devices for
+    # MirroredStrategy must exist before Transform starts TensorFlow's runtime.
+    split_cpu(config.training.cpu_devices)
     runner = LocalDagRunner() if config.runner.kind == "local" else BeamDagRunner()
     absl_logger = logging.getLogger("absl")
     handler = ComponentProgress(progress) if progress else None

@@ -73,6 +73,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "training": training_record(nodes.get("Trainer")),
         "artifacts": {
             "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
+            "transformed_examples": _uri(nodes.get("Transform"), "transformed_examples"),
             "model": _uri(nodes.get("Trainer"), "model"),
             "evaluation": _uri(evaluator, "evaluation"),
             "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
@@ -153,6 +154,8 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "epochs_run": record["epochs_run"],
         "kept_epoch": record["kept_epoch"],
         "stopped_early": record["stopped_early"],
+        "strategy": record.get("strategy"),
+        "global_batch_size": record.get("global_batch_size"),
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
         "history_file": path,
         "tensorboard_dir": run_dir,

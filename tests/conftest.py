@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
+import io
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import components  # noqa: F401
 import pytest
+
+from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,3 +44,42 @@ def tiny_csv(tmp_path: Path) -> Path:
             [6.0, 8, "red", "b"],
         ],
     )
+
+
+@dataclass
+class Run:
+    exit_code: int
+    summary: dict
+    serving_dir: Path
+    printed: str
+
+
+def run_cli(root: Path, *args: str) -> Run:
+    summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(
+            [
+                "run",
+                *args,
+                "--pipeline-root", str(root / "pipeline"),
+                "--serving-dir", str(root / "serving"),
+                "--summary-json", str(summary_file),
+            ]
+        )
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    return Run(code, summary, root / "serving", printed.getvalue())
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    return {
+        str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()
+        for file in sorted(path.rglob("*"))
+        if file.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def penguins(tmp_path_factory) -> Run:
+    root = tmp_path_factory.mktemp("penguins")
+    return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")

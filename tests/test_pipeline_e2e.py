@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,55 +21,16 @@ from components import features
 from components.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
 from pipeline.cli import main
 
-from conftest import REPO
+from conftest import REPO, Run, run_cli, tree_digest
 
 pytestmark = pytest.mark.e2e
 
 PENGUINS = REPO / "data" / "penguins" / "penguins.csv"
 
 
-@dataclass
-class Run:
-    exit_code: int
-    summary: dict
-    serving_dir: Path
-    printed: str
-
-
-def run_cli(root: Path, *args: str) -> Run:
-    summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = main(
-            [
-                "run",
-                *args,
-                "--pipeline-root", str(root / "pipeline"),
-                "--serving-dir", str(root / "serving"),
-                "--summary-json", str(summary_file),
-            ]
-        )
-    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-    return Run(code, summary, root / "serving", printed.getvalue())
-
-
-def tree_digest(path: Path) -> dict[str, str]:
-    return {
-        str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()
-        for file in sorted(path.rglob("*"))
-        if file.is_file()
-    }
-
-
 def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
-
-
-@pytest.fixture(scope="session")
-def penguins(tmp_path_factory) -> Run:
-    root = tmp_path_factory.mktemp("penguins")
-    return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
 
 
 @pytest.fixture(scope="session")
