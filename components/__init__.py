@@ -17,3 +17,11 @@ if "tensorflow" in sys.modules:  # pragma: no cover - guard against late import 
             "TensorFlow was imported before `components`, so tf.keras is Keras 3. "
             "Import `components` (or `pipeline`) first, or set TF_USE_LEGACY_KERAS=1."
         )
+
+# On Kubeflow with an S3 or MinIO pipeline root, tf.io.gfile (which TFX writes artifacts
+# with) needs tensorflow-io's s3:// filesystem; the image installs it (the `kubeflow` extra).
+if os.environ.get("S3_ENDPOINT"):
+    try:
+        import tensorflow_io  # noqa: F401 - registers s3:// with tf.io.gfile
+    except ImportError:
+        pass

@@ -222,7 +222,7 @@ def from_dict(cls: type[SpecT], data: Any, key: str = "") -> SpecT:
         )
     hints = typing.get_type_hints(cls)
     values = {
-        name: _coerce(hints[name], data[name], f"{key}.{name}" if key else name)
+        name: _coerce(hints[name], _over_default(fields[name], data[name]), f"{key}.{name}" if key else name)
         for name in data
     }
     spec = cls(**values)
@@ -230,6 +230,22 @@ def from_dict(cls: type[SpecT], data: Any, key: str = "") -> SpecT:
     if validate:
         validate()
     return spec
+
+
+def _over_default(spec_field: dataclasses.Field, value: Any) -> Any:
+    """A partial mapping for a nested section keeps the section's own defaults for the keys it
+    leaves out (e.g. `kubeflow.trainer.memory` alone keeps the Trainer's default GPU)."""
+    if not (isinstance(value, dict) and spec_field.default_factory is not dataclasses.MISSING):
+        return value
+    default = spec_field.default_factory()
+    if not dataclasses.is_dataclass(default):
+        return value
+    return {**{f.name: getattr(default, f.name) for f in dataclasses.fields(default)}, **value}
+
+
+def _coerce_dataclass_value(hint: Any, value: Any, key: str) -> Any:
+    """An already built spec (a section's default) is taken as it is."""
+    return value if isinstance(value, hint) else from_dict(hint, value, key)
 
 
 def to_dict(spec: Any) -> dict[str, Any]:
@@ -241,7 +257,7 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, key)
+        return _coerce_dataclass_value(hint, value, key)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None

@@ -7,6 +7,7 @@ says which), 2 bad configuration or input, 1 anything else.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -39,6 +40,18 @@ RUN_EXAMPLES = """examples:
 SWEEP_EXAMPLES = """examples:
   python -m pipeline sweep --sweep configs/sweeps/mlp_table.yaml
   python -m pipeline sweep --sweep configs/sweeps/mlp_table.yaml --epochs 20 --output table.md
+"""
+
+COMPILE_EXAMPLES = """examples:
+  python -m pipeline compile --target kubeflow --image gcr.io/my-project/keras-tfx:0.1.0 \\
+      --pipeline-root gs://my-bucket/penguins --output pipeline.json
+  python -m pipeline compile --target kubeflow --image IMAGE --pipeline-root s3://bucket/root \\
+      --config configs/breast_cancer.yaml --set kubeflow.trainer.accelerator_type=NVIDIA_TESLA_T4
+"""
+
+SUBMIT_EXAMPLES = """examples:
+  python -m pipeline submit --host http://localhost:8080 --pipeline pipeline.json
+  python -m pipeline submit --host https://KFP_HOST --experiment penguins --param data_root=gs://my-bucket/new-rows
 """
 
 MODELS_EXAMPLES = """examples:
@@ -86,6 +99,45 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--output", help="Markdown file to write (default: next to the sweep's runs)")
     _add_run_options(sweep)
 
+    compile_ = commands.add_parser(
+        "compile",
+        help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)",
+        description="Compiles the same pipeline with KubeflowV2DagRunner into a KFP v2 PipelineJob JSON. "
+                    "Relative data paths resolve inside the image (kubeflow.image_workdir); the pipeline "
+                    "root must be object storage (gs://, s3://). Nothing is read or written there.",
+        epilog=COMPILE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
+    compile_.add_argument("--image", help="container image with this project installed (see Dockerfile)")
+    compile_.add_argument("--output", default="pipeline.json", help="where to write the spec (default pipeline.json)")
+    compile_.add_argument("--config", help="YAML recipe (see configs/); flags override it")
+    compile_.add_argument("--data", help="CSV file or folder as the pods see it (gs://..., or a path in the image)")
+    compile_.add_argument("--label", help="label column")
+    compile_.add_argument("--task", choices=["binary", "multiclass", "regression"])
+    compile_.add_argument("--model", help="registered model name (default: by task)")
+    compile_.add_argument("--epochs", type=int, help="maximum epochs")
+    compile_.add_argument("--pipeline-root", help="artifact store: gs://bucket/path or s3://bucket/path")
+    compile_.add_argument("--serving-dir", help="where blessed models are pushed (default <pipeline-root>/serving)")
+    _add_run_options(compile_)
+
+    submit = commands.add_parser(
+        "submit",
+        help="submit a compiled pipeline to a Kubeflow Pipelines endpoint",
+        description="Submits a compiled pipeline (from `compile`) with kfp.Client and prints the run id and URL.",
+        epilog=SUBMIT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--pipeline", default="pipeline.json", help="compiled spec (default pipeline.json)")
+    submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
+    submit.add_argument("--run-name", help="run name (default: the pipeline's name)")
+    submit.add_argument("--namespace", help="Kubernetes namespace (multi-user deployments)")
+    submit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="runtime parameter, e.g. data_root=gs://bucket/new-rows (repeatable)")
+    submit.add_argument("--verbose", action="store_true", help="show library logs")
+    submit.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
     models = commands.add_parser(
         "models",
         help="list the registered models with their parameter counts",
@@ -117,22 +169,32 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_output(args.verbose)
     try:
-        return {"run": _run, "sweep": _sweep, "models": _models}[args.command](args)
+        commands = {"run": _run, "sweep": _sweep, "compile": _compile, "submit": _submit, "models": _models}
+        return commands[args.command](args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
         return _report_error(error, args.debug)
 
 
+def _load_config(args: argparse.Namespace, **fixed: Any) -> Any:
+    """The config from --config, the named flags, --set, then `fixed` keys, in that order."""
+    from pipeline.config import load_config, parse_assignment
+
+    overrides: dict[str, Any] = {
+        key: getattr(args, flag)
+        for flag, key in RUN_FLAGS.items()
+        if getattr(args, flag, None) is not None
+    }
+    overrides.update(parse_assignment(text) for text in args.set)
+    overrides.update(fixed)
+    return load_config(args.config, overrides)
+
+
 def _run(args: argparse.Namespace) -> int:
     from components.csv_input import check_csv
-    from pipeline.config import load_config, parse_assignment
     from pipeline.runner import run_pipeline
     from pipeline.summary import write_json
 
-    overrides: dict[str, Any] = {
-        key: getattr(args, flag) for flag, key in RUN_FLAGS.items() if getattr(args, flag) is not None
-    }
-    overrides.update(parse_assignment(text) for text in args.set)
-    config = load_config(args.config, overrides)
+    config = _load_config(args)
     check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
     print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
           f"model {config.model.name}, runner {config.runner.kind}")
@@ -171,6 +233,74 @@ def _sweep(args: argparse.Namespace) -> int:
         f.write(table)
     print(table)
     print(f"table: {output}")
+    return EXIT_OK
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from components.settings import ConfigError
+    from pipeline.kubeflow import compile_pipeline
+
+    fixed = {"runner.kind": "kubeflow", **({"kubeflow.image": args.image} if args.image else {})}
+    config = _load_config(args, **fixed)
+    if not config.kubeflow.image:
+        raise ConfigError("kubeflow.image: give the pipeline image with --image (see the Dockerfile)")
+    if config.evaluation.max_loss is None:
+        config = _kubeflow_loss_bound(config)
+    job = compile_pipeline(config, args.output)
+    executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
+    print(f"compiled pipeline {config.name} for Kubeflow: {len(executors)} executors, image {config.kubeflow.image}")
+    print(f"  pipeline root: {config.output.pipeline_root}")
+    print(f"  data_root (runtime parameter): {job['runtimeConfig']['parameterValues']['data_root']}")
+    for name, executor in sorted(executors.items()):
+        resources = executor.get("container", {}).get("resources")
+        if resources:
+            print(f"  {name.removesuffix('_executor')} requests {_describe_resources(resources)}")
+    print(f"  gate: loss <= {config.evaluation.max_loss:.4f}")
+    print(f"written: {args.output}")
+    return EXIT_OK
+
+
+def _kubeflow_loss_bound(config: Any) -> Any:
+    """The default gate bar needs the data; on Kubeflow it is read only if this checkout has it."""
+    from components.settings import ConfigError
+
+    local = os.path.relpath(config.data.path, config.kubeflow.image_workdir)
+    if "://" in config.data.path or local.startswith("..") or not os.path.exists(local):
+        raise ConfigError(
+            f"evaluation.max_loss: the default bound is computed from the data, and {config.data.path} "
+            f"cannot be read here; set --set evaluation.max_loss=VALUE"
+        )
+    local_config = dataclasses.replace(config, data=dataclasses.replace(config.data, path=local))
+    bound = with_trivial_loss_bound(local_config).evaluation.max_loss
+    return dataclasses.replace(config, evaluation=dataclasses.replace(config.evaluation, max_loss=bound))
+
+
+def _describe_resources(resources: dict[str, Any]) -> str:
+    parts = []
+    if resources.get("resourceCpuRequest"):
+        parts.append(f"{resources['resourceCpuRequest']} CPU")
+    if resources.get("resourceMemoryRequest"):
+        parts.append(f"{resources['resourceMemoryRequest']} memory")
+    accelerator = resources.get("accelerator")
+    if accelerator:
+        parts.append(f"{accelerator['count']} x {accelerator['type']}")
+    return ", ".join(parts)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from components.settings import ConfigError
+    from pipeline.config import parse_assignment
+    from pipeline.kubeflow import submit
+
+    if not os.path.isfile(args.pipeline):
+        raise ConfigError(f"--pipeline: {args.pipeline} does not exist; compile it first (python -m pipeline compile)")
+    arguments = {}
+    for text in args.param:
+        name, value = parse_assignment(text)
+        arguments[name] = str(value)
+    run = submit(args.host, args.pipeline, args.experiment, args.run_name, arguments, args.namespace)
+    print(f"submitted run {run['run_id']}")
+    print(f"  {run['url']}")
     return EXIT_OK
 
 
@@ -222,8 +352,6 @@ def _shape(text: str) -> tuple[int, int, int]:
 
 def with_trivial_loss_bound(config: Any) -> Any:
     """TFX blesses no model without an absolute bound; the default bound is the trivial predictor's loss."""
-    import dataclasses
-
     from components.csv_input import trivial_loss
 
     bound = trivial_loss(config.data.path, config.data.label, config.data.task)

@@ -31,6 +31,7 @@ AUTO_MODEL = "auto"
 DEFAULT_OUTPUT_DIR = "output"
 # In-memory DirectRunner: on small data a multi-process runner spends more on start-up than work.
 DEFAULT_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+KUBEFLOW_BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
 
 
 @dataclass
@@ -55,8 +56,76 @@ class OutputSpec:
 
 @dataclass
 class RunnerSpec:
-    kind: Literal["beam", "local"] = "beam"
+    """`beam`/`local` run here; `kubeflow` is set by `compile` (the pipeline runs on a cluster).
+
+    `beam_args` reach every Beam-based component (ExampleGen, StatisticsGen, Transform,
+    Evaluator) in local runs; `kubeflow.beam_args` in Kubeflow pods. docs/kubeflow.md has
+    DirectRunner multi-processing and Dataflow/Flink/Spark examples."""
+
+    kind: Literal["beam", "local", "kubeflow"] = "beam"
     beam_args: list[str] = field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
+
+
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(K|M|G|T|Ki|Mi|Gi|Ti)$")
+_TO_GB = {"K": 1e-6, "M": 1e-3, "G": 1.0, "T": 1e3, "Ki": 1024 / 1e9, "Mi": 1024**2 / 1e9,
+          "Gi": 1024**3 / 1e9, "Ti": 1024**4 / 1e9}
+
+
+@dataclass
+class ResourceRequest:
+    """What one component's pod asks Kubernetes for on Kubeflow.
+
+    `accelerator_type` is the Kubernetes resource on open-source Kubeflow Pipelines
+    (`nvidia.com/gpu`) or the machine accelerator on Vertex AI Pipelines (`NVIDIA_TESLA_T4`,
+    `NVIDIA_TESLA_A100`, `TPU_V3`...)."""
+
+    cpu: float = 0.0  # cores requested (0: the cluster's default)
+    memory: str = ""  # e.g. "16G" or "15Gi" ("": the cluster's default)
+    accelerator_type: str = ""
+    accelerator_count: int = 0
+
+    def check(self, key: str) -> None:
+        if self.cpu < 0:
+            raise ConfigError(f"{key}.cpu: must be >= 0, got {self.cpu}")
+        if self.memory and not _QUANTITY.match(self.memory):
+            raise ConfigError(f"{key}.memory: expected a quantity such as 16G or 15Gi, got {self.memory!r}")
+        if self.accelerator_count < 0:
+            raise ConfigError(f"{key}.accelerator_count: must be >= 0, got {self.accelerator_count}")
+        if bool(self.accelerator_type) != bool(self.accelerator_count):
+            raise ConfigError(
+                f"{key}.accelerator_type and accelerator_count: set both (e.g. nvidia.com/gpu and 1) or neither"
+            )
+
+    @property
+    def memory_gb(self) -> float:
+        number, unit = _QUANTITY.match(self.memory).groups()
+        return float(number) * _TO_GB[unit]
+
+
+@dataclass
+class KubeflowSpec:
+    """How `compile --target kubeflow` builds the Kubeflow Pipelines spec.
+
+    Only the Trainer asks for an accelerator by default; the Evaluator gets one when its
+    section sets it. `image_workdir` is where the image holds this project: relative paths in
+    a recipe (the shipped data) are resolved there, not on the machine that compiles."""
+
+    image: str = ""
+    image_workdir: str = "/pipeline"
+    # Beam in each pod: DirectRunner over all the pod's cores (see docs/kubeflow.md for Dataflow).
+    beam_args: list[str] = field(default_factory=lambda: list(KUBEFLOW_BEAM_ARGS))
+    trainer: ResourceRequest = field(
+        default_factory=lambda: ResourceRequest(
+            cpu=4, memory="16G", accelerator_type="nvidia.com/gpu", accelerator_count=1
+        )
+    )
+    evaluator: ResourceRequest = field(default_factory=ResourceRequest)
+
+    def validate(self) -> None:
+        self.trainer.check("kubeflow.trainer")
+        self.evaluator.check("kubeflow.evaluator")
+        if not self.image_workdir.startswith("/"):
+            raise ConfigError(f"kubeflow.image_workdir: must be an absolute path, got {self.image_workdir!r}")
 
 
 @dataclass
@@ -69,6 +138,7 @@ class RunConfig:
     evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
     output: OutputSpec = field(default_factory=OutputSpec)
     runner: RunnerSpec = field(default_factory=RunnerSpec)
+    kubeflow: KubeflowSpec = field(default_factory=KubeflowSpec)
 
     @property
     def metadata_path(self) -> str:
@@ -133,15 +203,33 @@ def _resolve(config: RunConfig) -> RunConfig:
         raise ConfigError(f"model.name: {model_name} needs image data; CSV data has tabular features only")
     if task == "regression" and config.evaluation.min_accuracy is not None:
         raise ConfigError("evaluation.min_accuracy: applies to classification, but data.task is regression")
-    root = config.output.pipeline_root or os.path.join(DEFAULT_OUTPUT_DIR, name, "pipeline")
-    serving = config.output.serving_dir or os.path.join(DEFAULT_OUTPUT_DIR, name, "serving")
+    output = _kubeflow_output(config, name) if config.runner.kind == "kubeflow" else _local_output(config, name)
+    base = config.kubeflow.image_workdir if config.runner.kind == "kubeflow" else os.getcwd()
     return dataclasses.replace(
         config,
         name=name,
-        data=dataclasses.replace(config.data, path=_absolute(config.data.path)),
+        data=dataclasses.replace(config.data, path=_absolute(config.data.path, base)),
         model=dataclasses.replace(config.model, name=model_name),
-        output=OutputSpec(pipeline_root=_absolute(root), serving_dir=_absolute(serving)),
+        output=output,
     )
+
+
+def _local_output(config: RunConfig, name: str) -> OutputSpec:
+    root = config.output.pipeline_root or os.path.join(DEFAULT_OUTPUT_DIR, name, "pipeline")
+    serving = config.output.serving_dir or os.path.join(DEFAULT_OUTPUT_DIR, name, "serving")
+    return OutputSpec(pipeline_root=_absolute(root, os.getcwd()), serving_dir=_absolute(serving, os.getcwd()))
+
+
+def _kubeflow_output(config: RunConfig, name: str) -> OutputSpec:
+    """Pods share artifacts through object storage, so the pipeline root must be a URI."""
+    root = config.output.pipeline_root
+    if "://" not in root:
+        raise ConfigError(
+            f"output.pipeline_root: on Kubeflow every component runs in its own pod, so artifacts go "
+            f"to object storage: set a gs:// or s3:// (MinIO) URI, got {root or 'nothing'!r}"
+        )
+    serving = config.output.serving_dir or f"{root.rstrip('/')}/serving"
+    return OutputSpec(pipeline_root=root, serving_dir=_absolute(serving, config.kubeflow.image_workdir))
 
 
 def _pipeline_name(data_path: str) -> str:
@@ -149,5 +237,6 @@ def _pipeline_name(data_path: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", stem)
 
 
-def _absolute(path: str) -> str:
-    return path if "://" in path else os.path.abspath(path)
+def _absolute(path: str, base: str) -> str:
+    """URIs (gs://, s3://) as they are; a relative path resolved against `base`."""
+    return path if "://" in path else os.path.normpath(os.path.join(base, path))

@@ -10,18 +10,30 @@ import dataclasses
 import os
 from typing import Callable
 
+from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 
 from components.code_version import code_fingerprint
 from components.evaluation import eval_config
 from components.preprocessing import preprocessing_fn
 from components.trainer import run_fn
-from pipeline.config import RunConfig
+from pipeline.config import ResourceRequest, RunConfig
+
+ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+# The folder ExampleGen reads: a run on Kubeflow may point it at other data of the same columns.
+DATA_ROOT_PARAMETER = "data_root"
 
 
 def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
+    """The pipeline for a local runner, or for Kubeflow when `config.runner.kind` is `kubeflow`:
+    then the data folder is a runtime parameter, the Trainer (and the Evaluator, when configured)
+    ask for their resources, and Kubeflow keeps ML Metadata instead of a local SQLite file."""
+    on_kubeflow = config.runner.kind == "kubeflow"
+    input_base = _input_base(config.data.path)
+    if on_kubeflow:
+        input_base = tfx.dsl.experimental.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str, default=input_base)
     example_gen = tfx.components.CsvExampleGen(
-        input_base=_input_base(config.data.path),
+        input_base=input_base,
         input_config=tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name="single_split", pattern=_input_pattern(config.data.path))]
         ),
@@ -81,6 +93,10 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.output.serving_dir)
         ),
     )
+    if on_kubeflow:
+        for component, request in ((trainer, config.kubeflow.trainer), (evaluator, config.kubeflow.evaluator)):
+            if request != ResourceRequest():
+                component.with_platform_config(resource_spec(request))
     return tfx.dsl.Pipeline(
         pipeline_name=config.name,
         pipeline_root=config.output.pipeline_root,
@@ -96,11 +112,36 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
             pusher,
         ],
         enable_cache=True,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.metadata_path
-        ),
-        beam_pipeline_args=config.runner.beam_args,
+        metadata_connection_config=None
+        if on_kubeflow
+        else tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path),
+        beam_pipeline_args=config.kubeflow.beam_args if on_kubeflow else config.runner.beam_args,
     )
+
+
+def runtime_parameter_values(config: RunConfig) -> dict[str, str]:
+    """The Kubeflow runtime parameters' values for this config (what a run uses unless overridden)."""
+    return {DATA_ROOT_PARAMETER: _input_base(config.data.path)}
+
+
+def resource_spec(request: ResourceRequest) -> ResourceSpec:
+    """A pod's CPU, memory and accelerator request, as Kubeflow's pipeline spec holds it.
+
+    Both forms are filled, as the KFP compiler does: the numeric fields older backends read,
+    and the `resource_*` strings newer ones read."""
+    spec = ResourceSpec()
+    if request.cpu:
+        spec.cpu_request = request.cpu
+        spec.resource_cpu_request = f"{request.cpu:g}"
+    if request.memory:
+        spec.memory_request = request.memory_gb
+        spec.resource_memory_request = request.memory
+    if request.accelerator_count:
+        spec.accelerator.type = request.accelerator_type
+        spec.accelerator.count = request.accelerator_count
+        spec.accelerator.resource_type = request.accelerator_type
+        spec.accelerator.resource_count = str(request.accelerator_count)
+    return spec
 
 
 def _import_path(fn: Callable) -> str:

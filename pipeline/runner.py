@@ -12,6 +12,7 @@ from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from components.distribution import split_cpu
+from components.settings import ConfigError
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
 from pipeline.summary import summarize
@@ -46,6 +47,9 @@ class ComponentProgress(logging.Handler):
 
 def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Runs the whole pipeline with the configured local runner and returns the run summary."""
+    if config.runner.kind == "kubeflow":
+        raise ConfigError("runner.kind: kubeflow pipelines run on a cluster; compile one with "
+                          "`python -m pipeline compile --target kubeflow` and submit it")
     # The local runners run every component in this process: logical CPU devices for
     # MirroredStrategy must exist before Transform starts TensorFlow's runtime.
     split_cpu(config.training.cpu_devices)

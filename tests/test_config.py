@@ -103,3 +103,23 @@ def test_class_lists_are_checked(overrides, message):
     with pytest.raises(ConfigError) as error:
         load_config(REPO / "configs" / "penguins.yaml", overrides)
     assert message in str(error.value)
+
+
+def test_a_partial_section_keeps_that_sections_own_defaults():
+    config = load_config(None, {"kubeflow.trainer.memory": "85Gi", "model.hidden_units": [8]})
+    trainer = config.kubeflow.trainer
+    assert trainer.memory == "85Gi"
+    assert (trainer.cpu, trainer.accelerator_type, trainer.accelerator_count) == (4, "nvidia.com/gpu", 1)
+    # `model` without a name keeps the run's default: the model follows the task
+    assert config.model.name == "mlp_classifier" and config.model.hidden_units == [8]
+    regression = load_config(None, {"data.task": "regression", "data.label": "body_mass_g", "model.dropout": 0.1})
+    assert regression.model.name == "mlp_regressor"
+
+
+def test_kubeflow_runs_are_compiled_not_run_here():
+    from pipeline.runner import run_pipeline
+
+    config = load_config(None, {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/r"})
+    assert config.data.path == "/pipeline/data/penguins/penguins.csv"  # inside the image
+    with pytest.raises(ConfigError, match="compile"):
+        run_pipeline(config)

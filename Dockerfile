@@ -1,0 +1,38 @@
+# The pipeline image: every Kubeflow pod (ExampleGen ... Pusher) runs TFX's executor entrypoint
+# in it, with this project installed so `components.trainer.run_fn` and
+# `components.preprocessing.preprocessing_fn` import, and the shipped data under /pipeline/data.
+#
+#   CPU:  docker build -t IMAGE .
+#   GPU:  docker build -t IMAGE --build-arg BASE_IMAGE=tensorflow/tensorflow:2.16.2-gpu .
+#
+# The GPU base brings CUDA and cuDNN for TensorFlow 2.16.2 (Python 3.11); the pins below keep its
+# TensorFlow. See docs/kubeflow.md for build, push, compile and submit.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+
+# TFX 1.16 declares Python < 3.11 and runs on it (see README); Keras 2 (tf_keras) as locally.
+ENV PIP_IGNORE_REQUIRES_PYTHON=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TF_USE_LEGACY_KERAS=1 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /pipeline
+
+# Dependencies first, in their own layer: a code change does not reinstall 3 GB of wheels.
+COPY setup.py constraints.txt ./
+RUN mkdir -p pipeline components \
+    && touch pipeline/__init__.py components/__init__.py \
+    && pip install --no-cache-dir '.[kubeflow]' -c constraints.txt \
+    && pip uninstall -y keras-tfx-pipeline \
+    && rm -rf pipeline components build ./*.egg-info
+
+COPY pipeline/ pipeline/
+COPY components/ components/
+RUN pip install --no-cache-dir --no-deps .
+
+# Recipes and shipped data: relative data paths in a compiled recipe resolve here
+# (kubeflow.image_workdir, default /pipeline).
+COPY configs/ configs/
+COPY data/ data/
+
+ENTRYPOINT ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
