@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from typing import Any
 
 import tensorflow as tf
@@ -68,8 +69,14 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     serving_dir = fn_args.serving_model_dir if placement.is_chief else os.path.join(run_dir, "model")
     description = describe_model(model, inputs)
     _write_json(description, os.path.join(run_dir, MODEL_FILE))
+    fit_started = time.monotonic()
     history, stopper = fit(model, train, validation, training, run_dir)
-    write_history(history, stopper, run_dir, {"strategy": placement.describe(), "global_batch_size": global_batch})
+    context = {
+        "strategy": placement.describe(),
+        "global_batch_size": global_batch,
+        "fit_seconds": round(time.monotonic() - fit_started, 3),
+    }
+    write_history(history, stopper, run_dir, context)
     line = linear_weights(model, transform_output, task, data.label)
     if line is not None:
         _write_json(line, os.path.join(run_dir, LINEAR_FILE))
@@ -223,7 +230,7 @@ def write_history(
 ) -> dict[str, Any]:
     """Per-epoch metrics plus the (1-based) epoch whose weights were kept, as JSON in the run dir.
 
-    `context` (the strategy, the global batch size) is recorded alongside."""
+    `context` (the strategy, the global batch size, the seconds `fit` took) is recorded alongside."""
     per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
     epochs_run = len(history.epoch)
     restored = stopper is not None and stopper.best_weights is not None

@@ -156,6 +156,7 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "stopped_early": record["stopped_early"],
         "strategy": record.get("strategy"),
         "global_batch_size": record.get("global_batch_size"),
+        "fit_seconds": record.get("fit_seconds"),
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
         "history_file": path,
         "tensorboard_dir": run_dir,

@@ -9,7 +9,6 @@ collectives must be set up before TensorFlow starts, and this pytest process alr
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import pytest
 
 from components import features
 from components.predict import load_model, predict_examples
+from components.standalone_trainer import trainer_spec
 from pipeline.config import load_config
 
 from conftest import REPO
@@ -77,24 +77,18 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_the_recipe_to_the_default_
 
 def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_exports(penguins, tmp_path):
     config = load_config(RECIPE, {"training.epochs": 5, "training.strategy": "multi_worker"})
-    custom_config = {key: dataclasses.asdict(getattr(config, key)) for key in ("data", "model", "training")}
     ports = free_ports(2)
     workers = []
     for index in range(2):
-        spec = {
-            "transformed_examples": penguins.summary["artifacts"]["transformed_examples"],
-            "transform_graph": penguins.summary["artifacts"]["transform_graph"],
-            "custom_config": custom_config,
-            "serving_model_dir": str(tmp_path / f"worker{index}" / "model"),
-            "model_run_dir": str(tmp_path / f"worker{index}" / "run"),
-        }
+        spec = trainer_spec(penguins.summary, config, str(tmp_path / f"worker{index}" / "model"),
+                            str(tmp_path / f"worker{index}" / "run"))
         spec_file = tmp_path / f"worker{index}.json"
         spec_file.write_text(json.dumps(spec))
         tf_config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
                      "task": {"type": "worker", "index": index}}
         log = (tmp_path / f"worker{index}.log").open("w")
         workers.append(subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "multi_worker_trainer.py"), str(spec_file)],
+            [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
             cwd=REPO, env={**os.environ, "TF_CONFIG": json.dumps(tf_config)}, stdout=log, stderr=subprocess.STDOUT,
         ))
     try:

@@ -92,3 +92,11 @@ def test_regression_head_predicts_in_the_labels_units():
     history = model.fit(x, y, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][0] < 1500  # starts near the mean, not 4200 g away
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_autograph_leaves_keras_2_alone_but_still_converts_user_code():
+    from tensorflow.python.autograph.impl import conversion
+    from tf_keras.src.engine import training
+
+    assert conversion.is_allowlisted(training.Model.train_step)  # Keras' own code: graph tracing only
+    assert not conversion.is_allowlisted(batch)  # our code (a plain function in this module) is converted

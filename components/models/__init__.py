@@ -13,6 +13,7 @@ from typing import Callable
 
 import tensorflow as tf
 
+from components.keras_setup import skip_autograph_for_keras
 from components.models.conv import cnn, rnn, squeezenet, vgg
 from components.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.models.mlp import (
@@ -26,6 +27,8 @@ from components.models.mlp import (
 )
 from components.models.transfer import transfer
 from components.settings import CLASSIFICATION_TASKS, TASKS, ModelSpec
+
+skip_autograph_for_keras()  # every process that builds a model; see components/keras_setup.py
 
 Builder = Callable[[InputSpec, TaskSpec, ModelSpec], tf.keras.Model]
 
