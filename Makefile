@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PIP_IGNORE_REQUIRES_PYTHON := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv run test test-fast clean
+.PHONY: venv run test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ test: venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not e2e"
+
+bench: venv
+	$(BIN)/python bench/keras_first_epoch.py
+	$(BIN)/python bench/strategies.py
 
 clean:
 	rm -rf output

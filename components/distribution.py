@@ -72,7 +72,7 @@ class Placement:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "class": type(self.strategy).__name__,
+            "class": type(self.strategy).__name__.lstrip("_"),
             "replicas": self.replicas,
             "devices": list(self.devices),
             "chief": self.is_chief,
