@@ -16,7 +16,7 @@ setup(
     ],
     extras_require={
         "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3"],
-        "test": ["pytest>=8"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5"],
         # In the Kubeflow image: s3:// (S3, MinIO) for tf.io.gfile, matching TensorFlow 2.16.
         "kubeflow": ["tensorflow-io==0.37.1"],
     },

@@ -32,10 +32,14 @@ def predict_examples(model: Any, rows: Sequence[Row]) -> dict[str, np.ndarray]:
 
 def predict_raw(model: Any, rows: Sequence[Row]) -> dict[str, np.ndarray]:
     """Through `serving_raw`: one tensor per column, NaN or "" where a cell is missing."""
-    dtypes = raw_input_dtypes(model)
-    columns = {name: tf.constant([_cell(row, name, dtype) for row in rows], dtype) for name, dtype in dtypes.items()}
+    columns = raw_columns(rows, raw_input_dtypes(model))
     outputs = model.signatures[features.SERVING_RAW_SIGNATURE](**columns)
     return {name: value.numpy() for name, value in outputs.items()}
+
+
+def raw_columns(rows: Sequence[Row], dtypes: Mapping[str, tf.DType]) -> dict[str, tf.Tensor]:
+    """The `serving_raw` inputs for `rows`: one tensor per column, NaN or "" where a cell is missing."""
+    return {name: tf.constant([_cell(row, name, dtype) for row in rows], dtype) for name, dtype in dtypes.items()}
 
 
 def to_example(row: Row, dtypes: Mapping[str, tf.DType]) -> tf.train.Example:

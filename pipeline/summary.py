@@ -72,6 +72,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
         "training": training_record(nodes.get("Trainer")),
         "artifacts": {
+            "examples": _uri(nodes.get("CsvExampleGen"), "examples"),
             "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
             "transformed_examples": _uri(nodes.get("Transform"), "transformed_examples"),
             "model": _uri(nodes.get("Trainer"), "model"),

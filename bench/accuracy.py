@@ -1,0 +1,148 @@
+"""Each shipped dataset's recipe vs scikit-learn's classic models, on the pipeline's own split.
+
+    .venv/bin/python bench/accuracy.py                                   # runs every recipe once (cached)
+    .venv/bin/python bench/accuracy.py --recipes penguins --runs-dir DIR # reuse DIR/<recipe>.json summaries
+
+The scikit-learn models train on the pipeline's train split and are scored on its eval split,
+read back from CsvExampleGen's output, with the same preprocessing idea (mean imputation with
+a missing indicator and standardization for numbers, one-hot for strings; rows without a label
+dropped, as the pipeline weights them 0). Our figure is the Evaluator's (TFMA) on that eval
+split. Classification: accuracy (higher is better; target: ours >= the best baseline).
+Regression: MAE in the label's units (lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import components  # noqa: E402,F401 - Keras 2 before TensorFlow
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
+from sklearn.metrics import accuracy_score, mean_absolute_error  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+from sklearn.svm import SVC, SVR  # noqa: E402
+
+from pipeline.config import load_config  # noqa: E402
+
+RECIPES = ["penguins", "breast_cancer", "wine_dropout_batchnorm", "digits_mlp", "penguins_body_mass"]
+CLASSIFIERS = {
+    "LogisticRegression": lambda: LogisticRegression(max_iter=5000),
+    "RandomForest": lambda: RandomForestClassifier(n_estimators=300, random_state=0),
+    "HistGradientBoosting": lambda: HistGradientBoostingClassifier(random_state=0),
+    "SVC": lambda: SVC(),
+}
+REGRESSORS = {
+    "LinearRegression": LinearRegression,
+    "RandomForest": lambda: RandomForestRegressor(n_estimators=300, random_state=0),
+    "HistGradientBoosting": lambda: HistGradientBoostingRegressor(random_state=0),
+    "SVR": lambda: SVR(C=1000.0),
+}
+
+
+def run_summary(recipe: str, runs_dir: Path) -> dict:
+    summary_file = runs_dir / f"{recipe}.json"
+    if not summary_file.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"),
+             "--pipeline-root", str(runs_dir / recipe / "pipeline"), "--serving-dir", str(runs_dir / recipe / "serving"),
+             "--summary-json", str(summary_file)],
+            cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+        )
+    return json.loads(summary_file.read_text())
+
+
+def examples_dir(summary: dict) -> Path:
+    """CsvExampleGen's output of that run (older summaries lack the artifact: the newest one)."""
+    uri = summary.get("artifacts", {}).get("examples")
+    if uri:
+        return Path(uri)
+    root = Path(summary["summary_file"]).parents[2]
+    return max((root / "CsvExampleGen" / "examples").iterdir(), key=lambda p: int(p.name))
+
+
+def read_split(examples: Path, split: str) -> pd.DataFrame:
+    rows = []
+    files = sorted(str(p) for p in (examples / f"Split-{split}").glob("*.gz"))
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator():
+        example = tf.train.Example.FromString(record)
+        row = {}
+        for name, feature in example.features.feature.items():
+            kind = feature.WhichOneof("kind")
+            values = list(getattr(feature, kind).value) if kind else []
+            row[name] = (values[0].decode() if kind == "bytes_list" else values[0]) if values else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    strings = [c for c in frame.columns if c not in numeric]
+    return ColumnTransformer([
+        ("numbers", make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()), numeric),
+        ("strings", make_pipeline(SimpleImputer(strategy="constant", fill_value="__missing__"),
+                                  OneHotEncoder(handle_unknown="ignore")), strings),
+    ])
+
+
+def baselines(recipe: str, summary: dict) -> dict[str, float]:
+    config = load_config(REPO / "configs" / f"{recipe}.yaml")
+    label, excluded = config.data.label, set(config.data.exclude)
+    examples = examples_dir(summary)
+    train, test = (read_split(examples, split) for split in ("train", "eval"))
+    train, test = (frame[frame[label].notna()] for frame in (train, test))
+    features = [c for c in train.columns if c != label and c not in excluded
+                and (not config.data.features or c in config.data.features)]
+    classify = config.data.task != "regression"
+    scores = {}
+    for name, make in (CLASSIFIERS if classify else REGRESSORS).items():
+        model = make_pipeline(preprocessor(train[features]), make())
+        model.fit(train[features], train[label])
+        predicted = model.predict(test[features])
+        scores[name] = (accuracy_score(test[label], predicted) if classify
+                        else mean_absolute_error(test[label], predicted))
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", default=RECIPES)
+    parser.add_argument("--runs-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "accuracy")
+    args = parser.parse_args(argv)
+    print("| recipe | metric | ours | LogisticRegression / LinearRegression | RandomForest | HistGradientBoosting "
+          "| SVC / SVR | best baseline | ours vs best |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for recipe in args.recipes:
+        summary = run_summary(recipe, args.runs_dir)
+        scores = baselines(recipe, summary)
+        classify = summary["task"] != "regression"
+        ours = summary["metrics"]["accuracy" if classify else "loss"]["value"]
+        best_name = (max if classify else min)(scores, key=scores.get)
+        best = scores[best_name]
+        # TFMA reports float32: a tie within 1e-6 is a tie.
+        verdict = "≥ best" if (ours >= best - 1e-6 if classify else ours <= best + 1e-6) else f"{'below' if classify else 'above'} best"
+        cells = [f"{v:.4f}" if classify else f"{v:.1f}" for v in scores.values()]
+        print(f"| {recipe} | {'accuracy' if classify else 'MAE'} | {ours:.4f} | {' | '.join(cells)} | "
+              f"{best_name} | {verdict} ({ours - best:+.4f}) |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

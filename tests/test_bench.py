@@ -1,0 +1,77 @@
+"""Smoke tests: every benchmark runs at its smallest size, so none of them rots.
+
+They check what the benchmarks print, never how fast anything was (timings belong in bench/)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import accuracy, overhead, serving, strategies
+from bench.scaled_data import scaled_penguins
+
+pytestmark = pytest.mark.e2e
+
+
+def printed_by(main, *args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(args)) == 0
+    return out.getvalue()
+
+
+def table_rows(text: str) -> list[list[str]]:
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    return [[cell.strip() for cell in row] for row in rows[1:]]
+
+
+def test_scaled_data_is_reproducible_and_keeps_missing_cells(tmp_path):
+    first = scaled_penguins(500, tmp_path / "a").read_text()
+    assert first == scaled_penguins(500, tmp_path / "b").read_text()
+    lines = first.splitlines()
+    assert lines[0].startswith("species,island,bill_length_mm") and len(lines) == 501
+    assert any(",," in line for line in lines[1:])  # missing cells stay missing
+
+
+def test_serving_benchmark_reports_every_variant(penguins):
+    text = printed_by(serving.main, "--model", penguins.summary["pushed_model_dir"], "--calls", "5",
+                      "--batches", "1", "4")
+    rows = table_rows(text)
+    assert [(r[0], r[1]) for r in rows] == [(b, v) for b in ("1", "4")
+                                            for v in ("bare Keras", "serving_raw", "serving_default")]
+    assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)
+
+
+def test_accuracy_benchmark_compares_with_four_scikit_learn_models(penguins, tmp_path):
+    shutil.copy(penguins.summary["summary_file"], tmp_path / "penguins.json")
+    (row,) = table_rows(printed_by(accuracy.main, "--recipes", "penguins", "--runs-dir", str(tmp_path)))
+    assert row[0] == "penguins" and row[1] == "accuracy"
+    assert float(row[2]) == pytest.approx(penguins.summary["metrics"]["accuracy"]["value"], abs=1e-4)
+    assert all(0.8 < float(cell) <= 1.0 for cell in row[3:7])  # four baselines on the same eval split
+
+
+def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
+    raw = tmp_path / "raw.json"
+    text = printed_by(overhead.main, "--rows", "200", "--epochs", "1", "--cache-dir", str(tmp_path), "--json", str(raw))
+    (row,) = table_rows(text.split("\n\n")[-1])
+    assert row[0] == "200" and float(row[1]) > 0 and float(row[2]) > 0
+    measured = json.loads(raw.read_text())[0]
+    assert measured["pipeline"]["summary"]["pushed_model_dir"]
+    assert measured["plain"]["val_accuracy"] > 0.5
+    states = {c["state"] for c in measured["rerun"]["summary"]["components"].values()}
+    assert "CACHED" in states
+
+
+def test_strategies_benchmark_runs_default_and_mirrored(penguins, tmp_path):
+    cache = tmp_path / "cache" / "penguins"
+    cache.mkdir(parents=True)
+    shutil.copy(penguins.summary["summary_file"], cache / "summary.json")
+    rows = table_rows(printed_by(strategies.main, "--recipes", "penguins", "--epochs", "1", "--repeats", "1",
+                                 "--cache-dir", str(tmp_path / "cache")))
+    assert [(r[1], r[2], r[3]) for r in rows] == [("default", "1", "32"), ("mirrored", "2", "64")]
+    assert Path(penguins.summary["pushed_model_dir"]).is_dir()
