@@ -27,7 +27,10 @@ test-fast: venv
 
 bench: venv
 	$(BIN)/python bench/keras_first_epoch.py
+	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/strategies.py
+	$(BIN)/python bench/overhead.py
 
 clean:
 	rm -rf output

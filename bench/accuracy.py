@@ -42,7 +42,8 @@ from sklearn.svm import SVC, SVR  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
 
-RECIPES = ["penguins", "breast_cancer", "wine_dropout_batchnorm", "digits_mlp", "penguins_body_mass"]
+RECIPES = ["penguins", "breast_cancer", "wine_dropout_batchnorm", "wine_batchnorm_input", "digits_mlp",
+           "penguins_body_mass"]
 CLASSIFIERS = {
     "LogisticRegression": lambda: LogisticRegression(max_iter=5000),
     "RandomForest": lambda: RandomForestClassifier(n_estimators=300, random_state=0),
@@ -138,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         best = scores[best_name]
         # TFMA reports float32: a tie within 1e-6 is a tie.
         verdict = "≥ best" if (ours >= best - 1e-6 if classify else ours <= best + 1e-6) else f"{'below' if classify else 'above'} best"
-        cells = [f"{v:.4f}" if classify else f"{v:.1f}" for v in scores.values()]
-        print(f"| {recipe} | {'accuracy' if classify else 'MAE'} | {ours:.4f} | {' | '.join(cells)} | "
+        number = "{:.4f}" if classify else "{:.1f}"
+        cells = [number.format(v) for v in scores.values()]
+        print(f"| {recipe} | {'accuracy' if classify else 'MAE'} | {number.format(ours)} | {' | '.join(cells)} | "
               f"{best_name} | {verdict} ({ours - best:+.4f}) |", flush=True)
     return 0
 
