@@ -74,14 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--config", help="YAML recipe (see configs/); flags override it")
-    run.add_argument("--data", help="CSV file, or a folder of CSV files with one header")
-    run.add_argument("--label", help="label column")
-    run.add_argument("--task", choices=["binary", "multiclass", "regression"])
-    run.add_argument("--model", help="registered model name (default: by task)")
-    run.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
-    run.add_argument("--pipeline-root", help="TFX artifacts and ML Metadata (default output/<name>/pipeline)")
-    run.add_argument("--serving-dir", help="where blessed models are pushed (default output/<name>/serving)")
+    _add_recipe_flags(
+        run,
+        data="CSV file, or a folder of CSV files with one header",
+        epochs="maximum epochs (early stopping may end sooner)",
+        pipeline_root="TFX artifacts and ML Metadata (default output/<name>/pipeline)",
+        serving_dir="where blessed models are pushed (default output/<name>/serving)",
+    )
     run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
     _add_run_options(run)
@@ -111,14 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
     compile_.add_argument("--image", help="container image with this project installed (see Dockerfile)")
     compile_.add_argument("--output", default="pipeline.json", help="where to write the spec (default pipeline.json)")
-    compile_.add_argument("--config", help="YAML recipe (see configs/); flags override it")
-    compile_.add_argument("--data", help="CSV file or folder as the pods see it (gs://..., or a path in the image)")
-    compile_.add_argument("--label", help="label column")
-    compile_.add_argument("--task", choices=["binary", "multiclass", "regression"])
-    compile_.add_argument("--model", help="registered model name (default: by task)")
-    compile_.add_argument("--epochs", type=int, help="maximum epochs")
-    compile_.add_argument("--pipeline-root", help="artifact store: gs://bucket/path or s3://bucket/path")
-    compile_.add_argument("--serving-dir", help="where blessed models are pushed (default <pipeline-root>/serving)")
+    _add_recipe_flags(
+        compile_,
+        data="CSV file or folder as the pods see it (gs://..., or a path in the image)",
+        epochs="maximum epochs",
+        pipeline_root="artifact store: gs://bucket/path or s3://bucket/path",
+        serving_dir="where blessed models are pushed (default <pipeline-root>/serving)",
+    )
     _add_run_options(compile_)
 
     submit = commands.add_parser(
@@ -154,6 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     models.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
+
+
+def _add_recipe_flags(
+    parser: argparse.ArgumentParser, data: str, epochs: str, pipeline_root: str, serving_dir: str
+) -> None:
+    """--config and the named flags of RUN_FLAGS shared by `run` and `compile` (help text per command)."""
+    parser.add_argument("--config", help="YAML recipe (see configs/); flags override it")
+    parser.add_argument("--data", help=data)
+    parser.add_argument("--label", help="label column")
+    parser.add_argument("--task", choices=["binary", "multiclass", "regression"])
+    parser.add_argument("--model", help="registered model name (default: by task)")
+    parser.add_argument("--epochs", type=int, help=epochs)
+    parser.add_argument("--pipeline-root", help=pipeline_root)
+    parser.add_argument("--serving-dir", help=serving_dir)
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
