@@ -14,8 +14,6 @@ Regression: MAE in the label's units (lower is better).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +21,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import components  # noqa: E402,F401 - Keras 2 before TensorFlow
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
@@ -40,6 +37,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.svm import SVC, SVR  # noqa: E402
 
+from bench.recipe_runs import cached_run  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 
 RECIPES = ["penguins", "breast_cancer", "wine_dropout_batchnorm", "wine_batchnorm_input", "digits_mlp",
@@ -59,15 +57,7 @@ REGRESSORS = {
 
 
 def run_summary(recipe: str, runs_dir: Path) -> dict:
-    summary_file = runs_dir / f"{recipe}.json"
-    if not summary_file.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"),
-             "--pipeline-root", str(runs_dir / recipe / "pipeline"), "--serving-dir", str(runs_dir / recipe / "serving"),
-             "--summary-json", str(summary_file)],
-            cwd=REPO, check=True, stdout=subprocess.DEVNULL,
-        )
-    return json.loads(summary_file.read_text())
+    return cached_run(recipe, runs_dir / f"{recipe}.json", runs_dir / recipe)
 
 
 def examples_dir(summary: dict) -> Path:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
 from components.predict import load_model, raw_columns, raw_input_dtypes, to_example  # noqa: E402
 
@@ -38,15 +37,7 @@ PENGUINS = REPO / "data" / "penguins" / "penguins.csv"
 
 
 def pushed_model(cache_dir: Path) -> Path:
-    summary_file = cache_dir / "summary.json"
-    if not summary_file.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
-             "--pipeline-root", str(cache_dir / "pipeline"), "--serving-dir", str(cache_dir / "serving"),
-             "--summary-json", str(summary_file)],
-            cwd=REPO, check=True, stdout=subprocess.DEVNULL,
-        )
-    return Path(json.loads(summary_file.read_text())["pushed_model_dir"])
+    return Path(cached_run("penguins", cache_dir / "summary.json", cache_dir)["pushed_model_dir"])
 
 
 def rows_of(size: int) -> list[dict[str, str]]:

@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.recipe_runs import cached_run  # noqa: E402
 from components.standalone_trainer import trainer_spec  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 
@@ -36,15 +37,7 @@ STRATEGIES = {"default": {"training.strategy": "default"},
 def prepared_run(recipe: str, cache_dir: Path) -> dict:
     """The summary of one pipeline run of `recipe` (run once, then reused from the cache dir)."""
     root = cache_dir / recipe
-    summary_file = root / "summary.json"
-    if not summary_file.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"),
-             "--epochs", "1", "--pipeline-root", str(root / "pipeline"), "--serving-dir", str(root / "serving"),
-             "--summary-json", str(summary_file)],
-            cwd=REPO, check=True, stdout=subprocess.DEVNULL,
-        )
-    return json.loads(summary_file.read_text())
+    return cached_run(recipe, root / "summary.json", root, "--epochs", "1")
 
 
 def train_once(recipe: str, summary: dict, strategy: str, epochs: int, scratch: Path) -> dict:
