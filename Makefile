@@ -29,6 +29,7 @@ bench: venv
 	$(BIN)/python bench/keras_first_epoch.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/accuracy.py
+	$(BIN)/python bench/image_accuracy.py
 	$(BIN)/python bench/strategies.py
 	$(BIN)/python bench/overhead.py
 

@@ -15,8 +15,9 @@ setup(
         "pyyaml>=6",
     ],
     extras_require={
-        "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3"],
-        "test": ["pytest>=8", "pytest-xdist>=3.5"],
+        # pillow: data/prepare.py writes the digits PNGs; the tests write images in every format.
+        "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3", "pillow>=10"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "pillow>=10"],
         # In the Kubeflow image: s3:// (S3, MinIO) for tf.io.gfile, matching TensorFlow 2.16.
         "kubeflow": ["tensorflow-io==0.37.1"],
     },

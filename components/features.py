@@ -16,6 +16,12 @@ LABEL_WEIGHT = "__label_weight__"
 # Transformed label, whatever the raw label column is called.
 LABEL = "__label__"
 
+# Raw features of an image example, as the image ExampleGen writes them.
+IMAGE = "image"  # the encoded file (PNG, JPEG, BMP or GIF); arrays are written as PNG
+IMAGE_LABEL = "label"  # class id: the class's position in `data.classes`
+IMAGE_CLASS = "class"  # class name
+IMAGE_PATH = "path"  # relative path of the file, or `<file>:x_train[<row>]` for arrays
+
 # Signature names of the exported SavedModel.
 SERVING_EXAMPLES_SIGNATURE = "serving_default"  # serialized tf.Example with raw features
 SERVING_RAW_SIGNATURE = "serving_raw"  # one named tensor per raw feature

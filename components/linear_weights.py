@@ -30,6 +30,7 @@ def linear_weights(
     numeric = [
         tensor.name for tensor in model.inputs
         if tensor.dtype == tf.float32 and tensor.name.endswith(features.TRANSFORMED_SUFFIX)
+        and tensor.shape.rank == 2 and tensor.shape[-1] == 1  # a column, not an image
     ]
     if len(dense) != 1 or dense[0].units != 1 or len(numeric) != len(model.inputs):
         return None

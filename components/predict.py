@@ -1,19 +1,66 @@
-"""Feeding raw rows (as read from a CSV) to an exported model's two serving signatures."""
+"""Feeding raw inputs to an exported model's serving signatures: CSV/JSON rows, or image files."""
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from components import features
+from components.image_data import IMAGE_EXTENSIONS
+from components.settings import InputError
 
 Row = Mapping[str, str]  # a CSV row as csv.DictReader gives it; "" is a missing cell
 
 
 def load_model(model_dir: str) -> Any:
     return tf.saved_model.load(model_dir)
+
+
+def model_version_dir(path: str) -> str:
+    """`path` if it holds a SavedModel; for a Pusher's serving dir, its newest version."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = [name for name in os.listdir(path) if name.isdigit()] if os.path.isdir(path) else []
+    if not versions:
+        raise InputError(f"{path}: neither a SavedModel nor a serving dir with numbered model versions")
+    return os.path.join(path, max(versions, key=int))
+
+
+def takes_images(model: Any) -> bool:
+    return list(raw_input_dtypes(model)) == [features.IMAGE]
+
+
+def is_image_file(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+
+
+def predict_images(model: Any, contents: Sequence[bytes]) -> dict[str, np.ndarray]:
+    """Through `serving_raw` of an image model: the files' encoded bytes, decoded in the model."""
+    outputs = model.signatures[features.SERVING_RAW_SIGNATURE](**{features.IMAGE: tf.constant(list(contents))})
+    return {name: value.numpy() for name, value in outputs.items()}
+
+
+def read_rows(path: str) -> list[dict[str, str]]:
+    """Rows of a CSV file (with a header), a JSON list of objects, or JSON lines; values as text."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            if path.lower().endswith(".csv"):
+                return [dict(row) for row in csv.DictReader(f)]
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read ({error})") from None
+    try:
+        parsed = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not JSON or JSON lines ({error})") from None
+    if not all(isinstance(row, dict) for row in parsed):
+        raise InputError(f"{path}: expected JSON objects mapping column names to values")
+    return [{name: "" if value is None else str(value) for name, value in row.items()} for row in parsed]
 
 
 def raw_input_dtypes(model: Any) -> dict[str, tf.DType]:

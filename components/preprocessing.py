@@ -14,7 +14,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import features
-from components.settings import CLASSIFICATION_TASKS, DataSpec, from_dict
+from components.settings import CLASSIFICATION_TASKS, DataSpec, ImageSpec, from_dict
 
 MISSING_STRING = "__missing__"
 NUM_OOV_BUCKETS = 1
@@ -23,6 +23,8 @@ NUM_OOV_BUCKETS = 1
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
     """Called by TFX Transform; `custom_config["data"]` is a `DataSpec` as a dict."""
     spec = from_dict(DataSpec, custom_config["data"], "data")
+    if spec.is_image:
+        return image_preprocessing(inputs, spec)
     if spec.label not in inputs:
         raise ValueError(
             f"label column {spec.label!r} is not in the data; columns: {', '.join(sorted(inputs))}"
@@ -87,6 +89,61 @@ def _numeric(keys: list[str], inputs: dict[str, Any], spec: DataSpec) -> dict[st
         if spec.missing_indicators:
             out[features.missing_indicator_name(key)] = tf.cast(is_missing[:, i : i + 1], tf.float32)
     return out
+
+
+def image_preprocessing(inputs: dict[str, Any], spec: DataSpec) -> dict[str, Any]:
+    """Encoded image -> [height, width, channels] floats; `label` is already the class id."""
+    images = decode_images(inputs[features.IMAGE], spec.image)
+    if spec.image.scale == "zscore":
+        images = _zscore_channels(images, spec.image.channels)
+    label = _to_dense(inputs[features.IMAGE_LABEL], default=-1)
+    known = tf.logical_and(label >= 0, label < len(spec.classes))
+    return {
+        features.transformed_name(features.IMAGE): images,
+        features.LABEL: tf.where(known, label, tf.zeros_like(label)),
+        features.LABEL_WEIGHT: tf.cast(known, tf.float32),
+    }
+
+
+def decode_images(encoded: Any, image: ImageSpec) -> tf.Tensor:
+    """[batch] encoded images (PNG, JPEG, BMP, GIF) -> [batch, height, width, channels] in [0, 1]."""
+    encoded = tf.reshape(_to_dense(encoded, default=""), [-1])
+    return tf.map_fn(
+        lambda content: decode_image(content, image),
+        encoded,
+        fn_output_signature=tf.TensorSpec(image.shape, tf.float32),
+    )
+
+
+def decode_image(content: tf.Tensor, image: ImageSpec) -> tf.Tensor:
+    """One encoded image, converted to the configured channels, resized (bilinear, as Keras'
+    image_dataset_from_directory does) and scaled to [0, 1]. A GIF gives its first frame; a
+    palette PNG is expanded by the decoder."""
+    decoded = tf.io.decode_image(content, expand_animations=False)  # uint8, 1-4 channels
+    resized = tf.image.resize(_convert_channels(decoded, image.channels), [image.height, image.width])
+    return tf.ensure_shape(resized / 255.0, image.shape)
+
+
+def _convert_channels(decoded: tf.Tensor, channels: int) -> tf.Tensor:
+    """Grey, grey+alpha, RGB or RGBA -> `channels` (1 or 3) floats; alpha is dropped.
+
+    Written without control flow: tf.Transform cannot serialize a `switch_case` that feeds an
+    analyzer (the z-score's mean and variance)."""
+    colour = tf.shape(decoded)[-1] >= 3
+    rgb = tf.gather(decoded, tf.where(colour, tf.constant([0, 1, 2]), tf.constant([0, 0, 0])), axis=-1)
+    rgb = tf.cast(tf.ensure_shape(rgb, [None, None, 3]), tf.float32)
+    if channels == 3:
+        return rgb
+    return tf.where(colour, tf.image.rgb_to_grayscale(rgb), rgb[..., :1])
+
+
+def _zscore_channels(images: tf.Tensor, channels: int) -> tf.Tensor:
+    """Per-channel z-score with the training pixels' mean and standard deviation."""
+    pixels = tf.reshape(images, [-1, channels])
+    mean = tft.mean(pixels, reduce_instance_dims=False, name="pixel_mean")
+    std = tf.sqrt(tft.var(pixels, reduce_instance_dims=False, name="pixel_variance"))
+    std = tf.where(std > 0, std, tf.ones_like(std))
+    return (images - mean) / std
 
 
 def _encode_categorical(key: str, value: Any) -> tf.Tensor:

@@ -2,7 +2,8 @@
 
 - `serving_default`: a batch of serialized `tf.Example`s holding RAW features (as in the CSV).
 - `serving_raw`: one named 1-D tensor per raw feature; NaN (numbers) or "" (strings) is a
-  missing value, imputed exactly as in training. Integer columns are float64 here.
+  missing value, imputed exactly as in training. Integer columns are float64 here. For image
+  data it takes one tensor, `image`: the encoded files' bytes (PNG, JPEG, BMP, GIF).
 - `transform_features`: raw tf.Examples, label included, to transformed features; TFMA uses it
   to find the transformed label and the example weight.
 """
@@ -27,7 +28,7 @@ def make_signatures(
     # Tracked as an attribute so the Transform graph and its assets are saved with the model.
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
-    serving_spec = {key: spec for key, spec in raw_spec.items() if key != label_column}
+    serving_spec = serving_feature_spec(raw_spec, label_column)
     predict = _predict_fn(model, task, class_names)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
@@ -54,13 +55,22 @@ def make_signatures(
     }
 
 
+def serving_feature_spec(raw_spec: dict[str, Any], label_column: str) -> dict[str, Any]:
+    """The raw features a prediction needs: all but the label; for image data the image alone
+    (its class name and path are bookkeeping of ExampleGen)."""
+    if features.IMAGE in raw_spec and label_column == features.IMAGE_LABEL:
+        return {features.IMAGE: raw_spec[features.IMAGE]}
+    return {key: spec for key, spec in raw_spec.items() if key != label_column}
+
+
 def _predict_fn(model: tf.keras.Model, task: str, class_names: list[str]) -> Callable:
     """Raw features -> transformed -> model -> named outputs."""
     names = tf.constant(class_names or [""], dtype=tf.string)
 
     def predict(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         transformed = model.tft_layer(raw_features)
-        output = model({name: transformed[name] for name in model.input_names})
+        # training=False: random augmentation layers default to training mode when not told.
+        output = model({name: transformed[name] for name in model.input_names}, training=False)
         if task == "regression":
             return {features.PREDICTIONS: output}
         if task == "binary":

@@ -30,11 +30,64 @@ class InputError(ValueError):
     exception with its type, so the CLI reports both as bad input (exit code 2)."""
 
 
+DataFormat = Literal["auto", "csv", "image_folder", "npz", "idx"]
+IMAGE_FORMATS = ("image_folder", "npz", "idx")
+
+
+@dataclass
+class ImageSpec:
+    """How Transform turns an encoded image into the model's input (image data only).
+
+    Every image is decoded (PNG, JPEG, BMP, GIF: its first frame), converted to `channels`
+    (alpha is dropped, grey is repeated into RGB, RGB becomes grey by luma), resized to
+    `height` x `width` and scaled to [0, 1] (`unit`) or z-scored per channel with the
+    training set's mean and deviation.
+    ExampleGen skips files that do not decode and names each in the run summary; the run fails
+    instead when `bad_images` is `fail`, or when more than `max_bad_fraction` of them are bad."""
+
+    height: int = 28
+    width: int = 28
+    channels: Literal[1, 3] = 1
+    scale: Literal["unit", "zscore"] = "unit"
+    bad_images: Literal["skip", "fail"] = "skip"
+    max_bad_fraction: float = 0.1
+
+    def validate(self) -> None:
+        if self.height <= 0 or self.width <= 0:
+            raise ConfigError(f"data.image: height and width must be > 0, got {self.height}x{self.width}")
+        if not 0.0 <= self.max_bad_fraction <= 1.0:
+            raise ConfigError(f"data.image.max_bad_fraction: must be in [0, 1], got {self.max_bad_fraction}")
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.height, self.width, self.channels
+
+
+@dataclass
+class ImageSplit:
+    """One split of image data as it is stored (filled when the config is loaded).
+
+    `pattern` (relative to the data root) is what TFX fingerprints for caching; `source` is
+    the split's folder (image_folder), array suffix (npz: x_<source>) or file prefix (idx)."""
+
+    name: Literal["train", "eval", "test"] = "train"
+    pattern: str = ""
+    source: str = ""
+
+
 @dataclass
 class DataSpec:
-    """What the CSV holds and how Transform should treat it."""
+    """What the data holds and how Transform should treat it.
 
-    path: str = "data/penguins/penguins.csv"  # a CSV file, or a folder of CSV files
+    `format` says how ExampleGen reads `path` (`auto` tells by the path): `csv` (a file or a
+    folder of CSV files), `image_folder` (one sub-folder of images per class, optionally under
+    train/, validation/ and test/), `npz` (x_train, y_train, x_test, y_test as in Keras'
+    mnist.npz) or `idx` (a folder of MNIST's IDX files). For image data the label is the class
+    (`label`, `features`, `exclude` and the tabular settings do not apply) and `classes` is
+    filled from the data when the config is loaded."""
+
+    path: str = "data/penguins/penguins.csv"  # a CSV file, a folder of CSV files, or image data
+    format: DataFormat = "auto"
     label: str = "species"
     task: Task = "multiclass"
     features: list[str] = field(default_factory=list)  # only these columns (default: all but the label)
@@ -44,6 +97,13 @@ class DataSpec:
     # Class names in class-id order (binary: the second is the positive class). Default: the
     # label's values, most frequent first.
     classes: list[str] = field(default_factory=list)
+    image: ImageSpec = field(default_factory=ImageSpec)
+    # Image data: its stored splits, found when the config is loaded (see components/image_data.py).
+    splits: list[ImageSplit] = field(default_factory=list)
+
+    @property
+    def is_image(self) -> bool:
+        return self.format in IMAGE_FORMATS
 
     def validate(self) -> None:
         if not self.label:
@@ -139,6 +199,23 @@ class TransferSpec:
 
 
 @dataclass
+class AugmentationSpec:
+    """Random changes to each training image in the image models (Keras preprocessing layers,
+    inactive at inference). `rotate`, `translate` and `zoom` are fractions: of a full turn, of
+    the height/width, of the size."""
+
+    flip: Literal["none", "horizontal", "vertical", "horizontal_and_vertical"] = "none"
+    rotate: float = 0.0
+    translate: float = 0.0
+    zoom: float = 0.0
+
+    def validate(self) -> None:
+        for name in ("rotate", "translate", "zoom"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"model.augmentation.{name}: must be in [0, 1), got {getattr(self, name)}")
+
+
+@dataclass
 class ModelSpec:
     """Which registered builder to use, and its hyperparameters (each family reads its section)."""
 
@@ -154,6 +231,7 @@ class ModelSpec:
     vgg: VggSpec = field(default_factory=VggSpec)
     squeezenet: SqueezeNetSpec = field(default_factory=SqueezeNetSpec)
     transfer: TransferSpec = field(default_factory=TransferSpec)
+    augmentation: AugmentationSpec = field(default_factory=AugmentationSpec)  # image models only
 
     def validate(self) -> None:
         if any(units <= 0 for units in self.hidden_units):

@@ -23,7 +23,7 @@ from components import features
 from components.distribution import Placement, choose_strategy
 from components.linear_weights import LINEAR_FILE, linear_weights
 from components.models import build_model
-from components.models.inputs import InputSpec, TaskSpec
+from components.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.preprocessing import NUM_OOV_BUCKETS
 from components.serving import make_signatures
 from components.settings import (
@@ -133,18 +133,20 @@ def label_statistics(dataset: tf.data.Dataset) -> tuple[float, float]:
 
 
 def input_spec(transform_output: tft.TFTransformOutput) -> InputSpec:
-    """Numeric vs categorical transformed features, with each category count."""
-    numeric, categorical = [], {}
+    """Numeric vs categorical transformed features, with each category count, and the image."""
+    numeric, categorical, image = [], {}, None
     for name, spec in sorted(transform_output.transformed_feature_spec().items()):
         if name in (features.LABEL, features.LABEL_WEIGHT):
             continue
-        if spec.dtype == tf.int64:
+        if len(getattr(spec, "shape", ())) == 3:
+            image = ImageInput(name, tuple(int(size) for size in spec.shape))
+        elif spec.dtype == tf.int64:
             raw_key = name[: -len(features.TRANSFORMED_SUFFIX)]
             vocabulary = features.categorical_vocabulary(raw_key)
             categorical[name] = transform_output.vocabulary_size_by_name(vocabulary) + NUM_OOV_BUCKETS
         else:
             numeric.append(name)
-    return InputSpec(numeric=tuple(numeric), categorical=categorical)
+    return InputSpec(numeric=tuple(numeric), categorical=categorical, image=image)
 
 
 def describe_model(model: tf.keras.Model, inputs: InputSpec) -> dict[str, Any]:

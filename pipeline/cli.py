@@ -54,6 +54,12 @@ SUBMIT_EXAMPLES = """examples:
   python -m pipeline submit --host https://KFP_HOST --experiment penguins --param data_root=gs://my-bucket/new-rows
 """
 
+PREDICT_EXAMPLES = """examples:
+  python -m pipeline predict --model output/digits_cnn/serving data/digits_images/test/3/*.png
+  python -m pipeline predict --model output/penguins/serving new_penguins.csv
+  python -m pipeline predict --model output/penguins/serving/1732550000 rows.jsonl
+"""
+
 MODELS_EXAMPLES = """examples:
   python -m pipeline models
   python -m pipeline models --input-shape 224,224,3 --classes 1000
@@ -136,6 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--verbose", action="store_true", help="show library logs")
     submit.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a pushed model from image files or CSV/JSON rows",
+        description="Loads a pushed SavedModel and prints the predicted class and its probability (or the "
+                    "regression prediction) for each image file, or each row of CSV / JSON / JSON-lines files.",
+        epilog=PREDICT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    predict.add_argument("--model", required=True,
+                         help="a pushed model version dir, or the serving dir (its newest version is used)")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="image files (.png .jpg .jpeg .bmp .gif), or "
+                         ".csv / .json / .jsonl files of raw rows for a tabular model")
+    predict.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
+    predict.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
     models = commands.add_parser(
         "models",
         help="list the registered models with their parameter counts",
@@ -181,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_output(args.verbose)
     try:
-        commands = {"run": _run, "sweep": _sweep, "compile": _compile, "submit": _submit, "models": _models}
+        commands = {"run": _run, "sweep": _sweep, "compile": _compile, "submit": _submit, "predict": _predict,
+                    "models": _models}
         return commands[args.command](args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
         return _report_error(error, args.debug)
@@ -203,12 +225,18 @@ def _load_config(args: argparse.Namespace, **fixed: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from components.csv_input import check_csv
+    from pipeline.config import check_base_model
     from pipeline.runner import run_pipeline
     from pipeline.summary import write_json
 
     config = _load_config(args)
-    check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
-    print(f"pipeline {config.name}: {config.data.task} on {config.data.path} (label {config.data.label!r}), "
+    check_base_model(config)
+    if config.data.is_image:
+        what = f"{config.data.format} images, {len(config.data.classes)} classes"
+    else:
+        check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
+        what = f"label {config.data.label!r}"
+    print(f"pipeline {config.name}: {config.data.task} on {config.data.path} ({what}), "
           f"model {config.model.name}, runner {config.runner.kind}")
     if config.evaluation.max_loss is None:
         config = with_trivial_loss_bound(config)
@@ -328,6 +356,58 @@ def _progress_printer() -> Callable[[str, str, float], None]:
     return progress
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from components import features
+    from components.predict import (
+        is_image_file, load_model, model_version_dir, predict_images, predict_raw, read_rows, takes_images,
+    )
+    from components.settings import InputError
+
+    model_dir = model_version_dir(args.model)
+    model = load_model(model_dir)
+    print(f"model {model_dir}")
+    if takes_images(model):
+        not_images = [path for path in args.files if not is_image_file(path)]
+        if not_images:
+            raise InputError(f"{not_images[0]}: this model takes image files (.png .jpg .jpeg .bmp .gif)")
+        names = args.files
+        outputs = predict_images(model, [_read_bytes(path) for path in names])
+    else:
+        rows, names = [], []
+        for path in args.files:
+            if is_image_file(path):
+                raise InputError(f"{path}: this model takes CSV or JSON rows, not images")
+            file_rows = read_rows(path)
+            rows += file_rows
+            names += [f"{path}:{i + 1}" for i in range(len(file_rows))]
+        outputs = predict_raw(model, rows)
+    for i, name in enumerate(names):
+        if features.PREDICTIONS in outputs:
+            print(f"{name}: {float(outputs[features.PREDICTIONS][i][0]):.6g}")
+            continue
+        class_id = int(outputs[features.CLASS_IDS][i])
+        probability = _class_probability(outputs[features.PROBABILITIES][i], class_id)
+        print(f"{name}: {outputs[features.CLASSES][i].decode()} (probability {probability:.4f})")
+    return EXIT_OK
+
+
+def _class_probability(probabilities: Any, class_id: int) -> float:
+    """The predicted class's probability; a binary model outputs the positive class's alone."""
+    if len(probabilities) == 1:
+        return float(probabilities[0] if class_id == 1 else 1 - probabilities[0])
+    return float(probabilities[class_id])
+
+
+def _read_bytes(path: str) -> bytes:
+    from components.settings import InputError
+
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
 def _models(args: argparse.Namespace) -> int:
     from components.models import REGISTRY, build_model, catalog, example_task
     from components.models.inputs import ImageInput, InputSpec
@@ -365,8 +445,12 @@ def _shape(text: str) -> tuple[int, int, int]:
 def with_trivial_loss_bound(config: Any) -> Any:
     """TFX blesses no model without an absolute bound; the default bound is the trivial predictor's loss."""
     from components.csv_input import trivial_loss
+    from components.image_data import describe_image_data, trivial_image_loss
 
-    bound = trivial_loss(config.data.path, config.data.label, config.data.task)
+    if config.data.is_image:
+        bound = trivial_image_loss(describe_image_data(config.data.path, config.data.format, config.data.classes))
+    else:
+        bound = trivial_loss(config.data.path, config.data.label, config.data.task)
     return dataclasses.replace(config, evaluation=dataclasses.replace(config.evaluation, max_loss=bound))
 
 
@@ -393,6 +477,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
         verdict = "pass" if metric["passed"] else "FAIL"
         lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
+    images = summary.get("images")
+    if images:
+        lines.append(f"  images: {images['read']} read, {images['skipped']} skipped")
+        for record in images["skipped_files"][:20]:
+            lines.append(f"    skipped {record['path']}: {record['reason']}")
+        if images["skipped"] > 20:
+            lines.append(f"    ... all {images['skipped']} listed in {images['skipped_list']}")
     for split, found in summary.get("anomalies", {}).items():
         for anomaly in found:
             lines.append(f"  anomaly in {split} data: {anomaly}")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
+from components.features import IMAGE_LABEL
 from components.settings import (
     CLASSIFICATION_TASKS,
     ConfigError,
@@ -24,6 +25,7 @@ from components.settings import (
     EvaluationSpec,
     ModelSpec,
     TrainingSpec,
+    TransferSpec,
     from_dict,
 )
 
@@ -191,6 +193,8 @@ def _resolve(config: RunConfig) -> RunConfig:
     from components.models import check_model  # imports TensorFlow: only once a config is loaded
 
     name = config.name or _pipeline_name(config.data.path)
+    if config.runner.kind == "kubeflow":
+        name = _kubeflow_name(name)
     task = config.data.task
     model_name = config.model.name
     if model_name == AUTO_MODEL:
@@ -199,18 +203,59 @@ def _resolve(config: RunConfig) -> RunConfig:
         info = check_model(model_name, task)
     except ValueError as error:
         raise ConfigError(f"model.name: {error}") from None
-    if info.needs_image:
+    base = config.kubeflow.image_workdir if config.runner.kind == "kubeflow" else os.getcwd()
+    data = _resolve_data(config.data, base)
+    if info.needs_image and not data.is_image:
         raise ConfigError(f"model.name: {model_name} needs image data; CSV data has tabular features only")
+    if data.is_image and task == "regression":
+        raise ConfigError("data.task: image data is classified by its class folders or labels, not regressed")
     if task == "regression" and config.evaluation.min_accuracy is not None:
         raise ConfigError("evaluation.min_accuracy: applies to classification, but data.task is regression")
     output = _kubeflow_output(config, name) if config.runner.kind == "kubeflow" else _local_output(config, name)
-    base = config.kubeflow.image_workdir if config.runner.kind == "kubeflow" else os.getcwd()
+    model = dataclasses.replace(config.model, name=model_name)
+    if model_name == "transfer" and config.runner.kind != "kubeflow":
+        model = dataclasses.replace(model, transfer=_resolve_base_model(model.transfer))
+    return dataclasses.replace(config, name=name, data=data, model=model, output=output)
+
+
+def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:
+    """A pushed serving dir becomes its newest model version, so the run records which model
+    its base came from (and a newer push re-runs the Trainer instead of hitting the cache)."""
+    from components.predict import model_version_dir
+
+    if not transfer.base_model:
+        raise ConfigError("model.transfer.base_model: name a .h5/.keras file or a pushed model directory")
+    path = _absolute(transfer.base_model, os.getcwd())
+    if os.path.isdir(path):  # a missing base is reported by `run` (a recipe may load before its base exists)
+        path = model_version_dir(path)
+    return dataclasses.replace(transfer, base_model=path)
+
+
+def check_base_model(config: RunConfig) -> None:
+    """Before a run: the transfer model's base must exist."""
+    base = config.model.transfer.base_model
+    if config.model.name == "transfer" and not os.path.exists(base):
+        raise ConfigError(
+            f"model.transfer.base_model: {base} does not exist (train and push the base model first, "
+            f"e.g. with configs/digits_cnn.yaml)"
+        )
+
+
+def _resolve_data(data: DataSpec, base: str) -> DataSpec:
+    """The data's format and, for image data, its classes and stored splits.
+
+    The data is read where this runs: a relative path (the shipped data) in this checkout,
+    even when `base` is the Kubeflow image's work dir, where the same files live."""
+    from components.image_data import describe_image_data, detect_format
+
+    readable = _absolute(data.path, os.getcwd())
+    data_format = detect_format(readable) if data.format == "auto" else data.format
+    resolved = dataclasses.replace(data, path=_absolute(data.path, base), format=data_format)
+    if not resolved.is_image:
+        return resolved
+    layout = describe_image_data(readable, data_format, data.classes)
     return dataclasses.replace(
-        config,
-        name=name,
-        data=dataclasses.replace(config.data, path=_absolute(config.data.path, base)),
-        model=dataclasses.replace(config.model, name=model_name),
-        output=output,
+        resolved, label=IMAGE_LABEL, features=[], exclude=[], classes=layout.classes, splits=layout.splits
     )
 
 
@@ -235,6 +280,14 @@ def _kubeflow_output(config: RunConfig, name: str) -> OutputSpec:
 def _pipeline_name(data_path: str) -> str:
     stem = Path(data_path.rstrip("/")).stem or "pipeline"
     return re.sub(r"[^A-Za-z0-9_-]+", "_", stem)
+
+
+def _kubeflow_name(name: str) -> str:
+    """Kubeflow Pipelines names match [a-z0-9][a-z0-9-]*: `digits_cnn` compiles as `digits-cnn`."""
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    if not cleaned:
+        raise ConfigError(f"name: {name!r} has no letters or digits for a Kubeflow pipeline name")
+    return cleaned[:128]
 
 
 def _absolute(path: str, base: str) -> str:

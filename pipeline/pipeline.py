@@ -1,7 +1,7 @@
 """Wiring only: one `create_pipeline(config)` connecting the TFX components.
 
-CsvExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer
--> Resolver (latest blessed model) -> Evaluator -> Pusher.
+CsvExampleGen (ImageExampleGen for image data) -> StatisticsGen -> SchemaGen -> ExampleValidator
+-> Transform -> Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tfx import v1 as tfx
 
 from components.code_version import code_fingerprint
 from components.evaluation import eval_config
+from components.image_example_gen import ImageExampleGen
 from components.preprocessing import preprocessing_fn
 from components.trainer import run_fn
 from pipeline.config import ResourceRequest, RunConfig
@@ -32,20 +33,7 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
     input_base = _input_base(config.data.path)
     if on_kubeflow:
         input_base = tfx.dsl.experimental.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str, default=input_base)
-    example_gen = tfx.components.CsvExampleGen(
-        input_base=input_base,
-        input_config=tfx.proto.Input(
-            splits=[tfx.proto.Input.Split(name="single_split", pattern=_input_pattern(config.data.path))]
-        ),
-        output_config=tfx.proto.Output(
-            split_config=tfx.proto.SplitConfig(
-                splits=[
-                    tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.split.train),
-                    tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.split.eval),
-                ]
-            )
-        ),
-    )
+    example_gen = _example_gen(config, input_base)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     # Unfixed feature shapes: every feature may be missing, in training and at serving.
     schema_gen = tfx.components.SchemaGen(
@@ -119,6 +107,26 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
     )
 
 
+def _example_gen(config: RunConfig, input_base: str | tfx.dsl.experimental.RuntimeParameter):
+    """CsvExampleGen for CSV data (one input split, hash-split 2:1); ImageExampleGen for images."""
+    if config.data.is_image:
+        return ImageExampleGen(input_base, config.data, config.split.train, config.split.eval)
+    return tfx.components.CsvExampleGen(
+        input_base=input_base,
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern=_input_pattern(config.data.path))]
+        ),
+        output_config=tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[
+                    tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.split.train),
+                    tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.split.eval),
+                ]
+            )
+        ),
+    )
+
+
 def runtime_parameter_values(config: RunConfig) -> dict[str, str]:
     """The Kubeflow runtime parameters' values for this config (what a run uses unless overridden)."""
     return {DATA_ROOT_PARAMETER: _input_base(config.data.path)}
@@ -150,7 +158,7 @@ def _import_path(fn: Callable) -> str:
 
 
 def _input_base(data_path: str) -> str:
-    """CsvExampleGen reads a folder; a single file is read through a pattern on its folder."""
+    """ExampleGen reads a folder; a single file (CSV, .npz) is read through a pattern on its folder."""
     return data_path if _is_folder(data_path) else os.path.dirname(data_path)
 
 

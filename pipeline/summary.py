@@ -18,6 +18,7 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 from components.evaluation import gated_metrics
+from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
 from components.trainer import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
@@ -60,6 +61,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
     pusher = nodes.get("Pusher")
     blessed = bool(evaluator and evaluator.output_property("blessing", "blessed"))
     pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
+    example_gen = nodes.get("ImageExampleGen" if config.data.is_image else "CsvExampleGen")
     summary = {
         "pipeline": config.name,
         "run_id": run_id,
@@ -70,9 +72,10 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
         "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
+        "images": image_record(example_gen) if config.data.is_image else None,
         "training": training_record(nodes.get("Trainer")),
         "artifacts": {
-            "examples": _uri(nodes.get("CsvExampleGen"), "examples"),
+            "examples": _uri(example_gen, "examples"),
             "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
             "transformed_examples": _uri(nodes.get("Transform"), "transformed_examples"),
             "model": _uri(nodes.get("Trainer"), "model"),
@@ -161,6 +164,19 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
         "history_file": path,
         "tensorboard_dir": run_dir,
+    }
+
+
+def image_record(example_gen: NodeRun | None) -> dict[str, Any] | None:
+    """Images read and the files ExampleGen skipped (each with its reason), from its artifact."""
+    if example_gen is None:
+        return None
+    listed = example_gen.output_property("examples", BAD_IMAGES)
+    return {
+        "read": example_gen.output_property("examples", IMAGE_COUNT),
+        "skipped": example_gen.output_property("examples", BAD_IMAGE_COUNT) or 0,
+        "skipped_files": json.loads(listed) if listed else [],
+        "skipped_list": os.path.join(example_gen.output_uri("examples") or "", BAD_IMAGES_DIR),
     }
 
 

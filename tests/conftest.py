@@ -83,3 +83,52 @@ def tree_digest(path: Path) -> dict[str, str]:
 def penguins(tmp_path_factory) -> Run:
     root = tmp_path_factory.mktemp("penguins")
     return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
+
+
+# One writer per image format the image ExampleGen and Transform must read.
+def _pil(mode: str, size: int, seed: int):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    channels = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[mode]
+    pixels = rng.integers(0, 256, size=(size, size, channels), dtype=np.uint8)
+    return Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode=mode)
+
+
+IMAGE_WRITERS = {
+    "grey.png": lambda path, seed: _pil("L", 6, seed).save(path),
+    "grey_alpha.png": lambda path, seed: _pil("LA", 6, seed).save(path),
+    "rgba.png": lambda path, seed: _pil("RGBA", 5, seed).save(path),
+    "palette.png": lambda path, seed: _pil("RGB", 7, seed).convert("P", palette=1, colors=16).save(path),
+    "photo.jpg": lambda path, seed: _pil("RGB", 9, seed).save(path, quality=90),
+    "photo.jpeg": lambda path, seed: _pil("L", 8, seed).save(path, format="JPEG"),
+    "bitmap.bmp": lambda path, seed: _pil("RGB", 6, seed).save(path),
+    "animated.gif": lambda path, seed: _pil("RGB", 6, seed).save(
+        path, save_all=True, append_images=[_pil("RGB", 6, seed + 1)]),
+}
+# Name -> what makes it unusable; every one must be skipped and reported, never crash a component.
+BAD_FILES = {
+    "empty.png": b"",
+    "truncated.png": None,  # the first half of a real PNG
+    "not_an_image.jpg": b"this is text with an image extension\n",
+    "notes.txt": b"a file without an image extension\n",
+}
+
+
+def write_image_tree(root: Path, classes=("cat", "dog"), copies: int = 3, bad: bool = True) -> list[str]:
+    """`root/<class>/<copy>_<format>` in every format; with `bad`, the BAD_FILES in the first
+    class. Returns the bad files' relative paths."""
+    for c, name in enumerate(classes):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for copy in range(copies):
+            for i, (file_name, write) in enumerate(IMAGE_WRITERS.items()):
+                write(folder / f"{copy}_{file_name}", seed=100 * c + 10 * copy + i)
+    if not bad:
+        return []
+    folder = root / classes[0]
+    whole = (folder / "0_grey.png").read_bytes()
+    for name, content in BAD_FILES.items():
+        (folder / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
+    return sorted(f"{classes[0]}/{name}" for name in BAD_FILES)

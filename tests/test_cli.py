@@ -18,6 +18,11 @@ PENGUINS = str(REPO / "configs" / "penguins.yaml")
         (["--config", PENGUINS, "--label", "wingspan"], "input error: "),
         (["--data", "/nonexistent/x.csv", "--label", "y", "--task", "binary"], "/nonexistent/x.csv: no such file"),
         (["--config", "/nonexistent.yaml"], "config file /nonexistent.yaml does not exist"),
+        (["--data", str(REPO / "data" / "digits_npz")], "holds no CSV files, IDX files or class sub-folders"),
+        (["--config", str(REPO / "configs" / "digits_transfer.yaml"), "--set",
+          "model.transfer.base_model=/nonexistent/serving"], "model.transfer.base_model: /nonexistent/serving does not exist"),
+        (["--data", str(REPO / "data" / "digits_images"), "--set", "data.classes=[a, b]"],
+         "data.classes ['a', 'b'] must name exactly the class folders"),
     ],
 )
 def test_bad_configuration_or_input_exits_2_with_one_message(args, message, capsys, tmp_path):
@@ -67,3 +72,9 @@ def test_models_with_a_bad_shape_or_name_exits_2(capsys):
     assert exit_info.value.code == 2
     assert main(["models", "--summary", "resnet"]) == EXIT_BAD_INPUT
     assert "--summary: unknown model 'resnet'" in capsys.readouterr().err
+
+
+def test_predict_names_a_folder_without_a_model(capsys, tmp_path):
+    code = main(["predict", "--model", str(tmp_path), str(REPO / "data" / "digits_images" / "test" / "0" / "0000.png")])
+    assert code == EXIT_BAD_INPUT
+    assert f"{tmp_path}: neither a SavedModel nor a serving dir" in capsys.readouterr().err

@@ -15,7 +15,7 @@ RECIPES = sorted((REPO / "configs").glob("*.yaml"))
 def test_every_shipped_recipe_loads(recipe: Path):
     config = load_config(recipe)
     assert config.name == recipe.stem
-    assert Path(config.data.path).is_file()
+    assert Path(config.data.path).exists()
     assert Path(config.output.pipeline_root).is_absolute()
 
 
@@ -53,6 +53,10 @@ def test_flags_override_the_recipe():
         ({"runner.kind": "spark"}, "runner.kind: must be one of beam, local"),
         ({"model.name": "mlp_regressor"}, "model.name: model mlp_regressor fits task regression, not multiclass"),
         ({"model.name": "cnn"}, "model.name: cnn needs image data; CSV data has tabular features only"),
+        ({"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "cnn"},
+         "data.task: image data is classified"),
+        ({"data.image.channels": 2}, "data.image.channels: must be one of 1, 3"),
+        ({"data.image.max_bad_fraction": 2}, "data.image.max_bad_fraction: must be in [0, 1]"),
         ({"data.features": ["x"], "data.exclude": ["y"]}, "set one or the other, not both"),
         ({"model.conv.padding": "full"}, "model.conv.padding: must be one of same, valid"),
         ({"model.vgg.widths": [8, 16]}, "model.vgg: widths and convs need one entry per block"),
@@ -123,3 +127,31 @@ def test_kubeflow_runs_are_compiled_not_run_here():
     assert config.data.path == "/pipeline/data/penguins/penguins.csv"  # inside the image
     with pytest.raises(ConfigError, match="compile"):
         run_pipeline(config)
+
+
+def test_image_data_is_resolved_to_its_format_classes_and_splits(monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = load_config(None, {"data.path": "data/digits_images", "model.name": "cnn"})
+    assert (folder.name, folder.data.format, folder.data.label) == ("digits_images", "image_folder", "label")
+    assert folder.data.classes == [str(d) for d in range(10)]
+    assert [(s.name, s.pattern) for s in folder.data.splits] == [("train", "train/*/*"), ("test", "test/*/*")]
+    arrays = load_config(None, {"data.path": "data/digits_npz/digits.npz"})
+    assert (arrays.data.format, arrays.model.name) == ("npz", "mlp_classifier")
+    assert [(s.name, s.pattern, s.source) for s in arrays.data.splits] == [
+        ("train", "digits.npz", "train"), ("test", "digits.npz", "test")]
+    assert load_config(None, {"data.path": "data/penguins/penguins.csv"}).data.format == "csv"
+
+
+def test_transfer_base_in_a_serving_dir_is_its_newest_version(tmp_path):
+    for version in ("17", "9", "123"):
+        (tmp_path / "serving" / version).mkdir(parents=True)
+        (tmp_path / "serving" / version / "saved_model.pb").write_bytes(b"")
+    config = load_config(REPO / "configs" / "digits_transfer.yaml",
+                         {"model.transfer.base_model": str(tmp_path / "serving")})
+    assert config.model.transfer.base_model == str(tmp_path / "serving" / "123")
+
+
+def test_kubeflow_pipeline_names_have_no_underscores():
+    config = load_config(REPO / "configs" / "digits_cnn.yaml",
+                         {"runner.kind": "kubeflow", "output.pipeline_root": "gs://bucket/root"})
+    assert config.name == "digits-cnn"

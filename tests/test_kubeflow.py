@@ -229,3 +229,20 @@ def test_submit_sends_the_compiled_spec_and_prints_the_run(tmp_path, kfp_api, ca
 def test_submit_of_a_missing_spec_names_the_file(tmp_path, capsys):
     code = main(["submit", "--host", "http://127.0.0.1:9", "--pipeline", str(tmp_path / "nope.json")])
     assert code == 2 and "nope.json does not exist" in capsys.readouterr().err
+
+
+def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(tmp_path):
+    job, printed = compile_spec(tmp_path, "--config", str(REPO / "configs" / "digits_cnn.yaml"),
+                                "--pipeline-root", "gs://my-bucket/digits")
+    assert "compiled pipeline digits-cnn for Kubeflow" in printed  # KFP names allow no "_"
+    containers = executors(job)
+    assert set(containers) == COMPONENTS - {"CsvExampleGen"} | {"ImageExampleGen"}
+    example_gen = containers["ImageExampleGen"]
+    assert example_gen["args"][:2] == ["--executor_class_path", "components.image_example_gen.Executor"]
+    inputs = job["pipelineSpec"]["root"]["dag"]["tasks"]["ImageExampleGen"]["inputs"]["parameters"]
+    assert inputs["input_base"] == {"componentInputParameter": "data_root"}
+    assert job["runtimeConfig"]["parameterValues"]["data_root"] == "/pipeline/data/digits_images"
+    splits = json.loads(inputs["input_config"]["runtimeValue"]["constant"])["splits"]
+    assert splits == [{"name": "train", "pattern": "train/*/*"}, {"name": "test", "pattern": "test/*/*"}]
+    settings = json.loads(json.loads(inputs["custom_config"]["runtimeValue"]["constant"])["custom_config"]["value"])
+    assert settings["classes"] == [str(d) for d in range(10)] and settings["image"]["height"] == 8

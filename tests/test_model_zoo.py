@@ -9,7 +9,7 @@ import tensorflow as tf
 from components.models import REGISTRY, build_model
 from components.models.conv import vgg_base
 from components.models.inputs import ImageInput, InputSpec, TaskSpec
-from components.settings import ConvSpec, ModelSpec, RnnSpec, SqueezeNetSpec, TransferSpec, VggSpec
+from components.settings import AugmentationSpec, ConvSpec, ModelSpec, RnnSpec, SqueezeNetSpec, TransferSpec, VggSpec
 
 TABULAR = InputSpec(numeric=("a_xf", "b_xf", "c_xf"))
 IMAGE = InputSpec(image=ImageInput("image_xf", (8, 8, 1)))
@@ -191,3 +191,18 @@ def test_l2_and_rnn_cell_are_configurable():
 def test_image_models_refuse_tabular_data(name):
     with pytest.raises(ValueError, match=f"model {name} needs image data"):
         build_model(TABULAR, THREE_CLASSES, ModelSpec(name=name))
+
+
+def test_augmentation_changes_training_images_only():
+    augmentation = AugmentationSpec(flip="horizontal", rotate=0.1, translate=0.2, zoom=0.1)
+    model = build_model(IMAGE, THREE_CLASSES, ModelSpec(name="cnn", augmentation=augmentation))
+    layers = [layer.name for layer in model.layers]
+    assert layers[1:5] == ["random_flip", "random_rotation", "random_translation", "random_zoom"]
+    x, _ = image_problem(16)
+    served = model(x, training=False).numpy()
+    np.testing.assert_allclose(served, model(x, training=False).numpy())  # deterministic at inference
+    without = build_model(IMAGE, THREE_CLASSES, ModelSpec(name="cnn"))
+    without.set_weights(model.get_weights())
+    np.testing.assert_allclose(served, without(x, training=False).numpy(), atol=1e-6)  # images untouched
+    augmented = tf.keras.Model(model.input, model.get_layer("random_zoom").output)
+    assert not np.allclose(augmented(x, training=True).numpy(), x["image_xf"])

@@ -115,6 +115,24 @@ def test_pushed_model_serves_raw_csv_rows_through_both_signatures(penguins):
     assert "species" not in raw_input_dtypes(model)  # the label is not a serving input
 
 
+def test_predict_command_reads_csv_and_json_rows(penguins, tmp_path):
+    rows = read_rows(PENGUINS)[:2]
+    (tmp_path / "rows.csv").write_text(PENGUINS.read_text().splitlines()[0] + "\n" + "\n".join(
+        PENGUINS.read_text().splitlines()[1:3]) + "\n")
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["predict", "--model", penguins.summary["pushed_model_dir"],
+                     str(tmp_path / "rows.csv"), str(tmp_path / "rows.jsonl")])
+    assert code == 0
+    lines = printed.getvalue().splitlines()[1:]
+    expected = predict_raw(load_model(penguins.summary["pushed_model_dir"]), rows)[features.CLASSES]
+    assert [line.split(": ")[0] for line in lines] == [
+        f"{tmp_path / 'rows.csv'}:1", f"{tmp_path / 'rows.csv'}:2", f"{tmp_path / 'rows.jsonl'}:1", f"{tmp_path / 'rows.jsonl'}:2"]
+    assert [line.split(": ")[1].split(" (")[0] for line in lines] == [c.decode() for c in expected] * 2
+    assert all("(probability " in line for line in lines)
+
+
 def test_pushed_model_agrees_with_the_trainers_keras_model(penguins):
     artifacts = penguins.summary["artifacts"]
     transform_output = tft.TFTransformOutput(artifacts["transform_graph"])

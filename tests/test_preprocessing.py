@@ -129,3 +129,47 @@ def test_configured_classes_fix_the_class_ids_and_unknown_labels_weigh_nothing()
     out, _ = transform(rows, config, vocabularies=[features.categorical_vocabulary("color")])
     assert column(out, features.LABEL).tolist()[:4] == [1, 0, 1, 0]  # "b" is class 0 as configured
     assert column(out, features.LABEL_WEIGHT).tolist() == [1, 1, 1, 1, 0, 0]
+
+
+IMAGE_SPEC = {
+    features.IMAGE: tf.io.VarLenFeature(tf.string),
+    features.IMAGE_LABEL: tf.io.VarLenFeature(tf.int64),
+    features.IMAGE_CLASS: tf.io.VarLenFeature(tf.string),
+    features.IMAGE_PATH: tf.io.VarLenFeature(tf.string),
+}
+
+
+def image_rows() -> list[dict]:
+    """An RGB, an RGBA and a grey image of different sizes, and a row whose class id is unknown."""
+    from components.image_data import encode_png
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((4, 6, 3), (3, 3, 4), (5, 4, 1), (4, 4, 1))]
+    labels = [0, 1, 1, 7]
+    return [
+        {features.IMAGE: [encode_png(image)], features.IMAGE_LABEL: [label], features.IMAGE_CLASS: [b"x"],
+         features.IMAGE_PATH: [f"{i}.png".encode()]}
+        for i, (image, label) in enumerate(zip(images, labels))
+    ]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_images_are_decoded_resized_and_z_scored_per_channel(channels):
+    data = {"format": "image_folder", "label": features.IMAGE_LABEL, "classes": ["a", "b"],
+            "image": {"height": 4, "width": 4, "channels": channels, "scale": "zscore"}}
+    rows, _ = transform(image_rows(), data, IMAGE_SPEC, vocabularies=())
+    images = np.stack([np.asarray(row[features.transformed_name(features.IMAGE)]) for row in rows])
+    assert images.shape == (4, 4, 4, channels)
+    pixels = images.reshape(-1, channels)
+    np.testing.assert_allclose(pixels.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(pixels.std(axis=0), 1.0, atol=1e-4)
+    assert list(column(rows, features.LABEL)) == [0, 1, 1, 0]
+    assert list(column(rows, features.LABEL_WEIGHT)) == [1.0, 1.0, 1.0, 0.0]  # class id 7 is not a class
+
+
+def test_unit_scaled_images_stay_in_0_1():
+    data = {"format": "npz", "label": features.IMAGE_LABEL, "classes": ["a", "b"],
+            "image": {"height": 2, "width": 3, "channels": 3, "scale": "unit"}}
+    rows, _ = transform(image_rows(), data, IMAGE_SPEC, vocabularies=())
+    images = np.stack([np.asarray(row[features.transformed_name(features.IMAGE)]) for row in rows])
+    assert images.shape == (4, 2, 3, 3) and 0.0 <= images.min() <= images.max() <= 1.0

@@ -16,7 +16,7 @@ SQUEEZENET_POOL_AFTER = (2, 6)  # after fire4 and fire8 (0-based fire index)
 
 def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Conv2D/ReLU/MaxPool blocks, then Flatten and a Dense head."""
-    image_inputs, x = image_input(inputs, "cnn")
+    image_inputs, x = image_input(inputs, spec)
     conv = spec.conv
     for i, filters in enumerate(conv.filters):
         x = keras.layers.Conv2D(
@@ -34,7 +34,7 @@ def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
 
 def rnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Reads the image row by row: each row is a time step of width x channels features."""
-    image_inputs, x = image_input(inputs, "rnn")
+    image_inputs, x = image_input(inputs, spec)
     height, width, channels = inputs.image.shape
     x = keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
     cell = keras.layers.LSTM if spec.rnn.cell == "lstm" else keras.layers.SimpleRNN
@@ -61,7 +61,7 @@ def vgg_base(input_shape: tuple[int, int, int], vgg: VggSpec) -> keras.Model:
 
 def vgg(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """VGG-style conv base (block widths and depths from `model.vgg`), then a Dense head."""
-    image_inputs, x = image_input(inputs, "vgg")
+    image_inputs, x = image_input(inputs, spec)
     x = keras.layers.Flatten(name="flatten")(vgg_blocks(x, spec.vgg))
     for i, units in enumerate(spec.hidden_units):
         x = keras.layers.Dense(units, activation="relu", name=f"fc{i + 1}")(x)
@@ -99,7 +99,7 @@ def squeezenet(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Mode
     """SqueezeNet v1.0 (functional API): fire modules, Dropout(0.5), a 1x1 classifier
     convolution with one channel per class, global average pooling, softmax. With the published
     configuration (1000 classes, 224x224x3) it has 1,248,424 parameters."""
-    image_inputs, x = image_input(inputs, "squeezenet")
+    image_inputs, x = image_input(inputs, spec)
     x = squeezenet_features(x, spec.squeezenet)
     x = keras.layers.Dropout(0.5, name="drop9")(x)
     x = keras.layers.Conv2D(task.num_classes, 1, activation="relu", name="conv10")(x)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import tensorflow as tf
 
-from components.settings import ModelSpec
+from components.settings import AugmentationSpec, ModelSpec
 
 keras = tf.keras
 
@@ -69,12 +69,29 @@ def feature_inputs(spec: InputSpec) -> tuple[dict[str, keras.Input], tf.Tensor]:
     return inputs, merged
 
 
-def image_input(spec: InputSpec, model_name: str) -> tuple[dict[str, keras.Input], tf.Tensor]:
-    """The single image input of a convolutional or recurrent model."""
+def image_input(spec: InputSpec, model: ModelSpec) -> tuple[dict[str, keras.Input], tf.Tensor]:
+    """The single image input of a convolutional or recurrent model, augmented as configured."""
     if spec.image is None:
-        raise ValueError(f"model {model_name} needs image data; this data has only tabular features")
+        raise ValueError(f"model {model.name} needs image data; this data has only tabular features")
     image = keras.Input(shape=spec.image.shape, name=spec.image.name)
-    return {spec.image.name: image}, image
+    return {spec.image.name: image}, augment(image, model.augmentation)
+
+
+def augment(image: tf.Tensor, spec: AugmentationSpec) -> tf.Tensor:
+    """Random flips, rotations, shifts and zooms of each training batch, as Keras' preprocessing
+    layers do them: they are part of the model but pass images through unchanged at inference,
+    so evaluation and serving see the images as they are. Uncovered pixels are 0."""
+    x = image
+    if spec.flip != "none":
+        x = keras.layers.RandomFlip(spec.flip, name="random_flip")(x)
+    if spec.rotate:
+        x = keras.layers.RandomRotation(spec.rotate, fill_mode="constant", name="random_rotation")(x)
+    if spec.translate:
+        x = keras.layers.RandomTranslation(spec.translate, spec.translate, fill_mode="constant",
+                                           name="random_translation")(x)
+    if spec.zoom:
+        x = keras.layers.RandomZoom(spec.zoom, fill_mode="constant", name="random_zoom")(x)
+    return x
 
 
 def output_head(x: tf.Tensor, task: TaskSpec) -> tf.Tensor:

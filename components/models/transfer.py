@@ -45,7 +45,7 @@ def load_base(spec: TransferSpec, input_shape: tuple[int, int, int]) -> keras.Mo
 
 def transfer(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     """Frozen base -> Flatten -> Dense(head_units, ReLU) -> task head (RMSprop 2e-5 in the recipe)."""
-    image_inputs, image = image_input(inputs, "transfer")
+    image_inputs, image = image_input(inputs, spec)
     base = load_base(spec.transfer, inputs.image.shape)
     x = base(image, training=False)  # BatchNorm layers of the base stay in inference mode
     x = keras.layers.Flatten(name="flatten")(x)

@@ -1,0 +1,130 @@
+"""End to end on image data: a class-folder tree (with bad files in it) and an .npz, each through
+the whole pipeline to a pushed model that classifies encoded image bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bench import image_accuracy
+from components import features, image_data
+from components.predict import load_model, predict_images
+from pipeline.cli import main
+
+from conftest import BAD_FILES, REPO, Run, run_cli, write_image_tree
+
+pytestmark = pytest.mark.e2e
+
+DIGITS = REPO / "data" / "digits_images"
+DIGITS_NPZ = REPO / "data" / "digits_npz" / "digits.npz"
+
+
+@pytest.fixture(scope="session")
+def folder_run(tmp_path_factory) -> tuple[Run, list[str]]:
+    """The CNN recipe on a copy of the digits folder with one of each bad file under train/3/."""
+    root = tmp_path_factory.mktemp("digits_folder")
+    data = root / "digits"
+    shutil.copytree(DIGITS, data)
+    whole = (data / "train" / "3" / "0003.png").read_bytes()
+    for name, content in BAD_FILES.items():
+        (data / "train" / "3" / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
+    run = run_cli(root, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--data", str(data), "--epochs", "20")
+    return run, sorted(f"train/3/{name}" for name in BAD_FILES)
+
+
+@pytest.fixture(scope="session")
+def npz_run(tmp_path_factory) -> Run:
+    root = tmp_path_factory.mktemp("digits_npz")
+    return run_cli(root, "--config", str(REPO / "configs" / "digits_npz_mlp.yaml"), "--epochs", "15")
+
+
+def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
+    run, bad = folder_run
+    assert run.exit_code == 0 and run.summary["blessed"], run.printed
+    assert "ImageExampleGen" in run.summary["components"]
+    images = run.summary["images"]
+    assert images["read"] == 1797 + len(bad) and images["skipped"] == len(bad)
+    assert [record["path"] for record in images["skipped_files"]] == bad
+    for path in bad:
+        assert f"skipped {path}: " in run.printed
+    assert run.summary["metrics"]["accuracy"]["value"] >= 0.9
+
+
+def test_pushed_cnn_classifies_png_bytes_of_the_test_folder(folder_run):
+    run, _ = folder_run
+    files = sorted((DIGITS / "test").glob("*/*.png"))
+    labels = np.array([int(path.parent.name) for path in files])
+    outputs = predict_images(load_model(run.summary["pushed_model_dir"]), [path.read_bytes() for path in files])
+    assert outputs[features.PROBABILITIES].shape == (len(files), 10)
+    assert np.mean(outputs[features.CLASS_IDS] == labels) >= 0.9
+    np.testing.assert_array_equal(outputs[features.CLASSES], [str(i).encode() for i in outputs[features.CLASS_IDS]])
+
+
+def test_serving_signatures_agree_and_do_not_augment(folder_run):
+    run, _ = folder_run
+    model = load_model(run.summary["pushed_model_dir"])
+    files = sorted((DIGITS / "test" / "7").glob("*.png"))[:5]
+    serialized = []
+    for path in files:
+        example = tf.train.Example()
+        example.features.feature[features.IMAGE].bytes_list.value.append(path.read_bytes())
+        serialized.append(example.SerializeToString())
+    by_examples = model.signatures[features.SERVING_EXAMPLES_SIGNATURE](examples=tf.constant(serialized))
+    by_bytes = predict_images(model, [path.read_bytes() for path in files])
+    np.testing.assert_allclose(by_examples[features.PROBABILITIES].numpy(), by_bytes[features.PROBABILITIES], atol=1e-6)
+    again = predict_images(model, [path.read_bytes() for path in files])  # the recipe's random augmentation
+    np.testing.assert_array_equal(again[features.PROBABILITIES], by_bytes[features.PROBABILITIES])  # is off
+
+
+def test_predict_command_prints_class_and_probability_per_file(folder_run):
+    run, _ = folder_run
+    files = [str(path) for path in sorted((DIGITS / "test" / "5").glob("*.png"))[:3]]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["predict", "--model", str(run.serving_dir), *files])
+    assert code == 0
+    lines = printed.getvalue().splitlines()
+    assert lines[0] == f"model {run.summary['pushed_model_dir']}"  # the serving dir's newest version
+    for path, line in zip(files, lines[1:]):
+        name, prediction = line.split(": ")
+        assert name == path
+        assert prediction.startswith("5 (probability ")
+
+
+def test_npz_run_is_blessed_and_its_model_classifies_png_bytes(npz_run):
+    assert npz_run.exit_code == 0 and npz_run.summary["blessed"], npz_run.printed
+    assert npz_run.summary["images"]["read"] == 1797 and npz_run.summary["images"]["skipped"] == 0
+    x_test, y_test = image_data.load_arrays(str(DIGITS_NPZ), "npz", "test")
+    encoded = [image_data.encode_png(image[..., np.newaxis]) for image in x_test]
+    outputs = predict_images(load_model(npz_run.summary["pushed_model_dir"]), encoded)
+    assert np.mean(outputs[features.CLASS_IDS] == y_test) >= 0.9
+
+
+def test_image_accuracy_benchmark_scores_the_pushed_model_next_to_scikit_learn(folder_run, tmp_path):
+    run, _ = folder_run
+    (tmp_path / "digits_cnn.json").write_text(json.dumps(run.summary))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert image_accuracy.main(["--recipes", "digits_cnn", "--runs-dir", str(tmp_path)]) == 0
+    row = [cell.strip() for cell in printed.getvalue().splitlines()[-1].strip("|").split("|")]
+    assert row[:3] == ["digits_cnn", "digits", "cnn"]
+    assert float(row[6].split()[0]) >= 0.9 and row[6].endswith("(n=360)")  # the pushed model on test PNG bytes
+    assert all(0.9 < float(cell) <= 1.0 for cell in row[7:9])  # SVC and LogisticRegression, same split
+
+
+def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(tmp_path, capsys):
+    bad = write_image_tree(tmp_path / "pets", classes=("cat", "dog"), copies=2)
+    run = run_cli(tmp_path, "--data", str(tmp_path / "pets"), "--model", "cnn", "--set", "data.image.bad_images=fail",
+                  "--set", "data.image.height=8", "--set", "data.image.width=8", "--epochs", "1")
+    err = capsys.readouterr().err
+    assert run.exit_code == 2
+    assert f"input error: {tmp_path / 'pets'}: {len(bad)} of " in err
+    assert all(f"  {path}: " in err for path in bad)
+    assert not run.serving_dir.exists()
