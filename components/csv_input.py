@@ -40,6 +40,60 @@ def check_csv(path: str, label: str, columns: list[str] | None = None) -> list[s
     return header
 
 
+# A column whose filled cells are at least this share numbers is numeric data with typos:
+# CsvExampleGen would silently read all of it as text.
+NUMERIC_SHARE = 0.9
+LISTED = 3
+
+
+def check_rows(path: str, label: str, task: str) -> None:
+    """One pass over every row: ragged rows, text cells in a numeric column, and a label with
+    fewer than two classes are refused here, by file, line and column, before TFX starts."""
+    numbers: dict[str, int] = {}
+    text: dict[str, list[str]] = {}
+    classes: set[str] = set()
+    for file in csv_files(path):
+        with open(file, newline="", encoding="utf-8") as f:
+            rows = csv.reader(f)
+            header = [column.strip() for column in next(rows)]
+            for row in rows:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise InputError(
+                        f"{file} line {rows.line_num}: {len(row)} fields, but the header has {len(header)}"
+                    )
+                for column, cell in zip(header, row):
+                    cell = cell.strip()
+                    if not cell:
+                        continue
+                    if column == label:
+                        classes.add(cell)
+                    elif _is_number(cell):
+                        numbers[column] = numbers.get(column, 0) + 1
+                    else:
+                        text.setdefault(column, []).append(f"line {rows.line_num} of {os.path.basename(file)}: {cell!r}")
+    for column, cells in text.items():
+        filled = numbers.get(column, 0) + len(cells)
+        if numbers.get(column, 0) >= NUMERIC_SHARE * filled:
+            listed = "; ".join(cells[:LISTED]) + (f" and {len(cells) - LISTED} more" if len(cells) > LISTED else "")
+            raise InputError(
+                f"{path}: column {column!r} holds numbers, but {listed}: fix those cells or leave them "
+                f"empty (an empty cell is a missing value)"
+            )
+    if task != "regression" and len(classes) < 2:
+        found = f"only {sorted(classes)[0]!r}" if classes else "no values"
+        raise InputError(f"{path}: the label column {label!r} has {found}: a classifier needs at least 2 classes")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_header(file: str) -> list[str]:
     try:
         with open(file, newline="", encoding="utf-8") as f:

@@ -116,6 +116,12 @@ def _describe_folder(root: str, classes: list[str]) -> ImageLayout:
     counts = {name: len(image_files(join(train_root, name))) for name in found}
     if not any(counts.values()):
         raise InputError(f"{train_root}: its class folders hold no {'/'.join(IMAGE_EXTENSIONS)} files")
+    empty = [name for name, count in counts.items() if not count]
+    if empty:
+        raise InputError(
+            f"{train_root}: class folder{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
+            f"hold{'' if len(empty) > 1 else 's'} no images: add images or remove the folder"
+        )
     for split in splits[1:]:
         extra = sorted(set(_sub_folders(join(root, split.source))) - set(found))
         if extra:

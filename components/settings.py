@@ -98,6 +98,9 @@ class DataSpec:
     # label's values, most frequent first.
     classes: list[str] = field(default_factory=list)
     image: ImageSpec = field(default_factory=ImageSpec)
+    # A schema.pbtxt frozen from an earlier run (its summary's artifacts.schema): the data must
+    # match it, and anomalies stop the run before Transform. Default: infer a schema each run.
+    schema: str = ""
     # Image data: its stored splits, found when the config is loaded (see components/image_data.py).
     splits: list[ImageSplit] = field(default_factory=list)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -204,15 +205,37 @@ def fit(
     training: TrainingSpec,
     log_dir: str,
 ) -> tuple[tf.keras.callbacks.History, tf.keras.callbacks.EarlyStopping | None]:
-    """Fit with TensorBoard logs and, when enabled, early stopping that restores the best epoch."""
-    callbacks: list[tf.keras.callbacks.Callback] = [tf.keras.callbacks.TensorBoard(log_dir=log_dir)]
+    """Fit with TensorBoard logs and, when enabled, early stopping that restores the best epoch.
+
+    A loss that turns NaN or infinite stops training at that batch (TerminateOnNaN) and fails
+    the run with `TrainingError`, so no such model is exported, evaluated or pushed."""
+    callbacks: list[tf.keras.callbacks.Callback] = [
+        tf.keras.callbacks.TensorBoard(log_dir=log_dir),
+        tf.keras.callbacks.TerminateOnNaN(),
+    ]
     stopper = early_stopping(training.early_stopping) if training.early_stopping.enabled else None
     if stopper:
         callbacks.append(stopper)
     history = model.fit(
         train, validation_data=validation, epochs=training.epochs, callbacks=callbacks, verbose=2
     )
+    check_finite_losses(history)
     return history, stopper
+
+
+class TrainingError(RuntimeError):
+    """Training produced a model that must not be exported (its loss is not a number)."""
+
+
+def check_finite_losses(history: tf.keras.callbacks.History) -> None:
+    for name in ("loss", "val_loss"):
+        for epoch, value in enumerate(history.history.get(name, []), start=1):
+            if not math.isfinite(value):
+                raise TrainingError(
+                    f"the {'training' if name == 'loss' else 'validation'} loss became {value} in epoch {epoch}: "
+                    f"training stopped and no model is exported; lower model.learning_rate or look for "
+                    f"extreme values in the data"
+                )
 
 
 def early_stopping(spec: EarlyStoppingSpec) -> tf.keras.callbacks.EarlyStopping:

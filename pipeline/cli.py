@@ -224,17 +224,18 @@ def _load_config(args: argparse.Namespace, **fixed: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from components.csv_input import check_csv
-    from pipeline.config import check_base_model
+    from components.csv_input import check_csv, check_rows
+    from pipeline.config import check_files
     from pipeline.runner import run_pipeline
     from pipeline.summary import write_json
 
     config = _load_config(args)
-    check_base_model(config)
+    check_files(config)
     if config.data.is_image:
         what = f"{config.data.format} images, {len(config.data.classes)} classes"
     else:
         check_csv(config.data.path, config.data.label, config.data.features + config.data.exclude)
+        check_rows(config.data.path, config.data.label, config.data.task)
         what = f"label {config.data.label!r}"
     print(f"pipeline {config.name}: {config.data.task} on {config.data.path} ({what}), "
           f"model {config.model.name}, runner {config.runner.kind}")

@@ -231,6 +231,13 @@ def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:
     return dataclasses.replace(transfer, base_model=path)
 
 
+def check_files(config: RunConfig) -> None:
+    """Before a run: the files the config names must exist."""
+    if config.data.schema and not os.path.isfile(config.data.schema):
+        raise ConfigError(f"data.schema: {config.data.schema} does not exist (a run summary's artifacts.schema)")
+    check_base_model(config)
+
+
 def check_base_model(config: RunConfig) -> None:
     """Before a run: the transfer model's base must exist."""
     base = config.model.transfer.base_model
@@ -250,7 +257,8 @@ def _resolve_data(data: DataSpec, base: str) -> DataSpec:
 
     readable = _absolute(data.path, os.getcwd())
     data_format = detect_format(readable) if data.format == "auto" else data.format
-    resolved = dataclasses.replace(data, path=_absolute(data.path, base), format=data_format)
+    resolved = dataclasses.replace(data, path=_absolute(data.path, base), format=data_format,
+                                   schema=_absolute(data.schema, base) if data.schema else "")
     if not resolved.is_image:
         return resolved
     layout = describe_image_data(readable, data_format, data.classes)

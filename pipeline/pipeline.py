@@ -12,10 +12,13 @@ from typing import Callable
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 
+from components.anomalies import AnomaliesGate
 from components.code_version import code_fingerprint
 from components.evaluation import eval_config
 from components.image_example_gen import ImageExampleGen
+from components.pusher import Executor as StagingPusherExecutor
 from components.preprocessing import preprocessing_fn
 from components.trainer import run_fn
 from pipeline.config import ResourceRequest, RunConfig
@@ -35,13 +38,18 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
         input_base = tfx.dsl.experimental.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str, default=input_base)
     example_gen = _example_gen(config, input_base)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    # Unfixed feature shapes: every feature may be missing, in training and at serving.
-    schema_gen = tfx.components.SchemaGen(
-        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
-    )
+    if config.data.schema:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=config.data.schema)
+    else:
+        # Unfixed feature shapes: every feature may be missing, in training and at serving.
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
+        )
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
+    # A frozen schema is a contract: data that breaks it stops the run before Transform.
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"]) if config.data.schema else None
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -51,6 +59,8 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
         # statistics would be a second and third pass over it.
         disable_statistics=True,
     )
+    if anomalies_gate:
+        transform.add_upstream_node(anomalies_gate)
     trainer = tfx.components.Trainer(
         run_fn=_import_path(run_fn),
         examples=transform.outputs["transformed_examples"],
@@ -80,6 +90,8 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.output.serving_dir)
         ),
+        # Stages each version and renames it into place: never a half-written version.
+        custom_executor_spec=executor_spec.ExecutorClassSpec(StagingPusherExecutor),
     )
     if on_kubeflow:
         for component, request in ((trainer, config.kubeflow.trainer), (evaluator, config.kubeflow.evaluator)):
@@ -93,6 +105,7 @@ def create_pipeline(config: RunConfig) -> tfx.dsl.Pipeline:
             statistics_gen,
             schema_gen,
             example_validator,
+            *([anomalies_gate] if anomalies_gate else []),
             transform,
             trainer,
             model_resolver,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import re
 import time
 from typing import Any, Callable
@@ -64,12 +67,48 @@ def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) ->
         absl.logging.set_verbosity(max(previous_verbosity, absl.logging.INFO))
     started = time.monotonic()
     try:
-        runner.run(create_pipeline(config))
+        with exclusive_run(config.output.pipeline_root, config.name):
+            runner.run(create_pipeline(config))
+            summary = summarize(config)
     finally:
         if handler:
             absl_logger.removeHandler(handler)
             absl.logging.set_verbosity(previous_verbosity)
-    summary = summarize(config)
     summary["wall_seconds"] = round(time.monotonic() - started, 2)
     return summary
+
+
+class RunInProgress(RuntimeError):
+    """Another run holds the pipeline root."""
+
+
+LOCK_FILE = ".run.lock"
+
+
+@contextlib.contextmanager
+def exclusive_run(pipeline_root: str, pipeline_name: str):
+    """One run at a time per pipeline root: a second run is refused at once, not interleaved.
+
+    Two runs writing one ML Metadata SQLite file and one set of artifact dirs would race (TFX
+    takes no lock). The lock is the OS's (flock), so a killed run releases it with its process."""
+    os.makedirs(pipeline_root, exist_ok=True)
+    path = os.path.join(pipeline_root, LOCK_FILE)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise RunInProgress(
+                f"{pipeline_root}: a run of pipeline {pipeline_name} is already in progress ({holder}); "
+                f"wait for it to finish, or give this run its own --pipeline-root"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 

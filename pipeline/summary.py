@@ -8,7 +8,6 @@ the same for every runner.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
+from components.anomalies import read_anomalies
 from components.evaluation import gated_metrics
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
@@ -81,6 +81,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
             "model": _uri(nodes.get("Trainer"), "model"),
             "evaluation": _uri(evaluator, "evaluation"),
             "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
+            "schema": _schema_file(nodes.get("ImportSchemaGen") or nodes.get("SchemaGen")),
         },
         "components": {
             node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
@@ -180,21 +181,6 @@ def image_record(example_gen: NodeRun | None) -> dict[str, Any] | None:
     }
 
 
-def read_anomalies(anomalies_uri: str | None) -> dict[str, list[str]]:
-    """ExampleValidator's findings per split, as "feature: description" lines."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    found: dict[str, list[str]] = {}
-    for path in sorted(glob.glob(os.path.join(anomalies_uri or "", "Split-*", "SchemaDiff.pb"))):
-        anomalies = anomalies_pb2.Anomalies.FromString(open(path, "rb").read())
-        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
-        found[split] = [
-            f"{feature}: {info.short_description or info.description}"
-            for feature, info in sorted(anomalies.anomaly_info.items())
-        ]
-    return found
-
-
 def _read_json(path: str) -> dict[str, Any]:
     with open(path) as f:
         return json.load(f)
@@ -215,6 +201,12 @@ def _failed_metric_names(evaluation_uri: str) -> set[str]:
         for per_slice in result.metric_validations_per_slice
         for failure in per_slice.failures
     }
+
+
+def _schema_file(node: NodeRun | None) -> str | None:
+    """The run's schema.pbtxt: what `data.schema` takes to freeze it for later runs."""
+    uri = _uri(node, "schema")
+    return os.path.join(uri, "schema.pbtxt") if uri else None
 
 
 def _uri(node: NodeRun | None, key: str) -> str | None:

@@ -132,3 +132,14 @@ def write_image_tree(root: Path, classes=("cat", "dog"), copies: int = 3, bad: b
     for name, content in BAD_FILES.items():
         (folder / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
     return sorted(f"{classes[0]}/{name}" for name in BAD_FILES)
+
+
+@pytest.fixture
+def earlier_push(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A serving dir holding one model version pushed earlier, and that version's digests:
+    every failing run must leave it byte for byte as it was."""
+    version = tmp_path / "serving" / "1700000000"
+    (version / "variables").mkdir(parents=True)
+    (version / "variables" / "variables.data-00000-of-00001").write_bytes(b"earlier weights")
+    (version / "saved_model.pb").write_bytes(b"earlier graph")
+    return tmp_path / "serving", tree_digest(tmp_path / "serving")

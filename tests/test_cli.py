@@ -4,7 +4,7 @@ import pytest
 
 from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
 
-from conftest import REPO
+from conftest import REPO, tree_digest, write_image_tree
 
 PENGUINS = str(REPO / "configs" / "penguins.yaml")
 
@@ -25,13 +25,49 @@ PENGUINS = str(REPO / "configs" / "penguins.yaml")
          "data.classes ['a', 'b'] must name exactly the class folders"),
     ],
 )
-def test_bad_configuration_or_input_exits_2_with_one_message(args, message, capsys, tmp_path):
-    code = main(["run", *args, "--pipeline-root", str(tmp_path / "root")])
+def test_bad_configuration_or_input_exits_2_with_one_message(args, message, capsys, tmp_path, earlier_push):
+    serving, digests = earlier_push
+    code = main(["run", *args, "--pipeline-root", str(tmp_path / "root"), "--serving-dir", str(serving)])
     err = capsys.readouterr().err
     assert code == EXIT_BAD_INPUT
     assert message in err
     assert "Traceback" not in err
     assert not (tmp_path / "root").exists()  # nothing ran
+    assert tree_digest(serving) == digests  # the earlier model, byte for byte
+
+
+BAD_CSV = {
+    "empty.csv": (b"", "empty.csv: the file is empty"),
+    "header.csv": (b"x,y\n", "header.csv: the file has a header but no data rows"),
+    "ragged.csv": (b"x,y\n1,a\n2\n3,b\n", "ragged.csv line 3: 1 fields, but the header has 2"),
+    "typo.csv": (b"x,y\n" + b"".join(b"%d,%s\n" % (i, b"ab"[i % 2:i % 2 + 1]) for i in range(9)) + b"NA,b\n",
+                 "column 'x' holds numbers, but line 11 of typo.csv: 'NA'"),
+    "one_class.csv": (b"x,y\n1,a\n2,a\n", "the label column 'y' has only 'a': a classifier needs at least 2 classes"),
+    "latin1.csv": (b"x,y\n\xe9t\xe9,a\n", "latin1.csv: not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CSV))
+def test_bad_csv_is_refused_by_file_and_line_before_anything_runs(name, capsys, tmp_path, earlier_push):
+    serving, digests = earlier_push
+    content, message = BAD_CSV[name]
+    (tmp_path / name).write_bytes(content)
+    code = main(["run", "--data", str(tmp_path / name), "--label", "y", "--task", "multiclass",
+                 "--pipeline-root", str(tmp_path / "root"), "--serving-dir", str(serving)])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and message in err, err
+    assert not (tmp_path / "root").exists() and tree_digest(serving) == digests
+
+
+def test_an_image_class_folder_without_images_is_refused(capsys, tmp_path, earlier_push):
+    serving, digests = earlier_push
+    write_image_tree(tmp_path / "pets", classes=("cat", "dog"), copies=1, bad=False)
+    (tmp_path / "pets" / "emu").mkdir()
+    code = main(["run", "--data", str(tmp_path / "pets"), "--pipeline-root", str(tmp_path / "root"),
+                 "--serving-dir", str(serving)])
+    assert code == EXIT_BAD_INPUT
+    assert "class folder emu holds no images: add images or remove the folder" in capsys.readouterr().err
+    assert tree_digest(serving) == digests
 
 
 def test_missing_label_column_is_named_with_the_columns(capsys, tmp_path):

@@ -1,8 +1,8 @@
 import pytest
 
-from components.csv_input import InputError, check_csv
+from components.csv_input import InputError, check_csv, check_rows
 
-from conftest import write_csv
+from conftest import REPO, write_csv
 
 
 def test_a_good_csv_returns_its_header(tiny_csv):
@@ -60,3 +60,43 @@ def test_trivial_loss_is_the_label_entropy_or_the_median_error(tmp_path):
     assert trivial_loss(str(data), "v", "regression") == pytest.approx((1 + 0 + 8) / 3)  # median 2, missing cell skipped
     with pytest.raises(InputError, match="task regression needs a numeric label column 'y'"):
         trivial_loss(str(data), "y", "regression")
+
+
+ROWS = [[f"{i}.5", f"{i % 3}", "red" if i % 2 else "blue", "a" if i % 2 else "b"] for i in range(20)]
+
+
+@pytest.mark.parametrize("recipe_csv", ["penguins/penguins.csv", "breast_cancer/breast_cancer.csv", "wine/wine.csv",
+                                        "digits/digits.csv"])
+def test_the_shipped_csvs_pass_the_row_checks(recipe_csv):
+    label = {"penguins": "species", "breast_cancer": "diagnosis", "wine": "cultivar", "digits": "digit"}
+    check_rows(str(REPO / "data" / recipe_csv), label[recipe_csv.split("/")[0]], "multiclass")
+
+
+def test_a_ragged_row_is_named_by_file_and_line(tmp_path):
+    path = write_csv(tmp_path / "ragged.csv", ["x", "n", "color", "y"], ROWS)
+    path.write_text(path.read_text() + "1.0,2,red\n")
+    with pytest.raises(InputError, match=r"ragged.csv line 22: 3 fields, but the header has 4"):
+        check_rows(str(path), "y", "binary")
+
+
+def test_text_in_a_numeric_column_is_named_with_its_lines(tmp_path):
+    rows = [list(row) for row in ROWS]
+    rows[4][0], rows[9][0] = "NA", "n/a"
+    path = write_csv(tmp_path / "typo.csv", ["x", "n", "color", "y"], rows)
+    message = r"column 'x' holds numbers, but line 6 of typo.csv: 'NA'; line 11 of typo.csv: 'n/a': fix those cells"
+    with pytest.raises(InputError, match=message):
+        check_rows(str(path), "y", "binary")
+
+
+def test_a_text_column_and_empty_cells_are_fine(tmp_path):
+    rows = [list(row) for row in ROWS]
+    rows[3][0] = ""
+    check_rows(str(write_csv(tmp_path / "ok.csv", ["x", "n", "color", "y"], rows)), "y", "binary")
+
+
+def test_a_label_with_one_class_is_refused_for_classification_only(tmp_path):
+    rows = [[row[0], row[1], row[2], "a"] for row in ROWS]
+    path = write_csv(tmp_path / "one.csv", ["x", "n", "color", "y"], rows)
+    with pytest.raises(InputError, match="the label column 'y' has only 'a': a classifier needs at least 2 classes"):
+        check_rows(str(path), "y", "multiclass")
+    check_rows(str(path), "n", "regression")

@@ -64,6 +64,14 @@ def test_pre_split_folders_are_kept_and_class_order_can_be_given(tmp_path):
         image_data.describe_image_data(str(tmp_path), "image_folder", [])
 
 
+def test_a_class_folder_without_images_is_named(tmp_path):
+    write_image_tree(tmp_path, classes=("cat", "dog"), copies=1, bad=False)
+    (tmp_path / "emu").mkdir()
+    (tmp_path / "emu" / "notes.txt").write_text("no images here")
+    with pytest.raises(InputError, match=f"{tmp_path}: class folder emu holds no images"):
+        image_data.describe_image_data(str(tmp_path), "image_folder", [])
+
+
 def test_shipped_digits_folder_and_npz_hold_the_same_split():
     folder = image_data.describe_image_data(str(REPO / "data" / "digits_images"), "image_folder", [])
     arrays = image_data.describe_image_data(str(REPO / "data" / "digits_npz" / "digits.npz"), "npz", [])

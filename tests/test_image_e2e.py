@@ -18,9 +18,10 @@ from components import features, image_data
 from components.predict import load_model, predict_images
 from pipeline.cli import main
 
-from conftest import BAD_FILES, REPO, Run, run_cli, write_image_tree
+from conftest import BAD_FILES, REPO, Run, run_cli, tree_digest, write_image_tree
 
-pytestmark = pytest.mark.e2e
+# One worker builds the shared digits runs once (they take a minute each).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("digits_runs")]
 
 DIGITS = REPO / "data" / "digits_images"
 DIGITS_NPZ = REPO / "data" / "digits_npz" / "digits.npz"
@@ -119,7 +120,8 @@ def test_image_accuracy_benchmark_scores_the_pushed_model_next_to_scikit_learn(f
     assert all(0.9 < float(cell) <= 1.0 for cell in row[7:9])  # SVC and LogisticRegression, same split
 
 
-def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(tmp_path, capsys):
+def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(tmp_path, capsys, earlier_push):
+    serving, digests = earlier_push
     bad = write_image_tree(tmp_path / "pets", classes=("cat", "dog"), copies=2)
     run = run_cli(tmp_path, "--data", str(tmp_path / "pets"), "--model", "cnn", "--set", "data.image.bad_images=fail",
                   "--set", "data.image.height=8", "--set", "data.image.width=8", "--epochs", "1")
@@ -127,4 +129,4 @@ def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(t
     assert run.exit_code == 2
     assert f"input error: {tmp_path / 'pets'}: {len(bad)} of " in err
     assert all(f"  {path}: " in err for path in bad)
-    assert not run.serving_dir.exists()
+    assert run.serving_dir == serving and tree_digest(serving) == digests

@@ -62,6 +62,11 @@ def test_every_component_runs_our_image_with_tfx_entrypoint(gcs_job):
     assert gcs_job["pipelineSpec"]["schemaVersion"] == "2.1.0"
 
 
+def test_the_pusher_runs_our_staging_executor(gcs_job):
+    args = executors(gcs_job)["Pusher"]["args"]
+    assert args[args.index("--executor_class_path") + 1] == "components.pusher.Executor"
+
+
 def test_only_the_trainer_requests_a_gpu_with_cpu_and_memory(gcs_job):
     containers = executors(gcs_job)
     resources = containers["Trainer"]["resources"]

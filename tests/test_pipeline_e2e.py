@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +290,37 @@ def test_a_users_own_csv_runs_with_only_data_label_and_task(tmp_path):
     served = predict_examples(model, read_rows(data)[:40])[features.PREDICTIONS][:, 0]
     truth = np.array([float(row["price"]) for row in read_rows(data)[:40]])
     assert np.mean(np.abs(served - truth)) < 0.5 * np.mean(np.abs(truth - truth.mean()))  # beats the mean
+
+
+def penguins_with(tmp_path: Path, name: str, change) -> Path:
+    """The penguins CSV with `change(header, rows)` applied."""
+    with PENGUINS.open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    header, rows = change(header, rows)
+    path = tmp_path / name
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    return path
+
+
+def test_a_frozen_schema_passes_matching_data_and_stops_a_changed_column(penguins, tmp_path, capsys, earlier_push):
+    schema = penguins.summary["artifacts"]["schema"]
+    assert Path(schema).name == "schema.pbtxt" and Path(schema).is_file()
+    frozen = ("--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15", "--set", f"data.schema={schema}")
+
+    same = run_cli(tmp_path / "same", *frozen)
+    assert same.exit_code == 0 and same.summary["blessed"], same.printed
+    assert "AnomaliesGate" in same.summary["components"] and "SchemaGen" not in same.summary["components"]
+
+    added = penguins_with(tmp_path, "added.csv", lambda h, rows: (h + ["tag"], [r + ["x"] for r in rows]))
+    dropped = penguins_with(tmp_path, "dropped.csv", lambda h, rows: (h[:-1], [r[:-1] for r in rows]))
+    for data, finding in ((added, "tag: New column"), (dropped, "year: Column dropped")):
+        serving, digests = earlier_push
+        shutil.copytree(serving, tmp_path / data.stem / "serving")
+        capsys.readouterr()
+        run = run_cli(tmp_path / data.stem, *frozen, "--data", str(data))
+        err = capsys.readouterr().err
+        assert run.exit_code == 2, err
+        assert "input error: the data does not match the frozen schema (data.schema):" in err
+        assert f"train data: {finding}" in err
+        assert tree_digest(run.serving_dir) == digests  # stopped before Transform: the earlier model as it was

@@ -1,0 +1,64 @@
+"""Whole runs that must not ship a model: labels with no signal, and a run killed in the Trainer."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, run_cli, tree_digest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_model_trained_on_shuffled_labels_is_refused_by_the_gate(tmp_path, earlier_push):
+    serving, digests = earlier_push
+    with (REPO / "data" / "breast_cancer" / "breast_cancer.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    labels = [row["diagnosis"] for row in rows]
+    random.Random(0).shuffle(labels)
+    data = tmp_path / "shuffled.csv"
+    with data.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "diagnosis": label} for row, label in zip(rows, labels))
+
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--data", str(data),
+                  "--epochs", "30")
+    assert run.exit_code == 0  # the run completed; its model was refused
+    assert run.summary["blessed"] is False and run.summary["pushed_model_dir"] is None
+    failed = {role for role, metric in run.summary["metrics"].items() if isinstance(metric, dict) and not metric["passed"]}
+    assert "accuracy" in failed  # labels without signal: about the majority share, far below 0.9
+    assert "accuracy (binary_accuracy): " in run.printed and "[bound >= 0.9] FAIL" in run.printed
+    assert "pushed: nothing (not blessed)" in run.printed
+    assert tree_digest(serving) == digests  # the earlier model, byte for byte, and no new version
+
+
+def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_path):
+    command = [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
+               "--epochs", "200", "--set", "training.early_stopping.enabled=false",
+               "--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(tmp_path / "serving")]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 600
+    for line in first.stdout:
+        if "Trainer started" in line:
+            break
+        assert time.monotonic() < deadline
+    time.sleep(3)  # inside model.fit
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not (tmp_path / "serving").exists()  # nothing was pushed
+
+    rerun = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
+    assert rerun.exit_code == 0 and rerun.summary["blessed"], rerun.printed
+    states = {node: component["state"] for node, component in rerun.summary["components"].items()}
+    assert {states[node] for node in ("CsvExampleGen", "StatisticsGen", "SchemaGen", "Transform")} == {"CACHED"}
+    assert states["Trainer"] == "COMPLETE"
+    assert [p.name for p in (tmp_path / "serving").iterdir()] == [os.path.basename(rerun.summary["pushed_model_dir"])]
