@@ -361,6 +361,8 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str):
+            value = _yaml_exponent(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         return float(value)
@@ -369,6 +371,14 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected a string, got {value!r}")
         return value
     raise TypeError(f"{key}: unsupported type hint {hint!r}")  # a bug in our specs, not input
+
+
+def _yaml_exponent(text: str) -> Any:
+    """YAML 1.1 reads `1e-3` (no dot, no sign) as a string; as a number it is what was meant."""
+    try:
+        return float(text) if "e" in text.lower() and text.strip().lower() not in ("inf", "nan") else text
+    except ValueError:
+        return text
 
 
 @dataclass

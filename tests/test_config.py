@@ -155,3 +155,12 @@ def test_kubeflow_pipeline_names_have_no_underscores():
     config = load_config(REPO / "configs" / "digits_cnn.yaml",
                          {"runner.kind": "kubeflow", "output.pipeline_root": "gs://bucket/root"})
     assert config.name == "digits-cnn"
+
+
+def test_exponent_numbers_are_numbers_although_yaml_reads_them_as_text():
+    config = load_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "1e-3"})
+    assert config.model.learning_rate == 0.001
+    config = load_config(REPO / "configs" / "penguins.yaml", dict([parse_assignment("model.learning_rate=2e-4")]))
+    assert config.model.learning_rate == 0.0002
+    with pytest.raises(ConfigError, match="model.learning_rate: expected a number, got 'fast'"):
+        load_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "fast"})

@@ -62,3 +62,14 @@ def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_
     assert {states[node] for node in ("CsvExampleGen", "StatisticsGen", "SchemaGen", "Transform")} == {"CACHED"}
     assert states["Trainer"] == "COMPLETE"
     assert [p.name for p in (tmp_path / "serving").iterdir()] == [os.path.basename(rerun.summary["pushed_model_dir"])]
+
+
+def test_a_loss_that_turns_nan_fails_the_run_and_pushes_nothing(tmp_path, earlier_push, capsys):
+    serving, digests = earlier_push
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "5",
+                  "--set", "model.learning_rate=1e30")  # weights overflow within the first epoch
+    err = capsys.readouterr().err
+    assert run.exit_code == 1
+    assert "error: the training loss became nan in epoch 1: training stopped and no model is exported" in err
+    assert "Traceback" not in err
+    assert tree_digest(serving) == digests
