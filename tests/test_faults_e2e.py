@@ -1,4 +1,5 @@
-"""Whole runs that must not ship a model: labels with no signal, and a run killed in the Trainer."""
+"""Whole runs that must not ship a model: labels with no signal, a NaN loss, and runs killed in the
+Trainer or while pushing. A model pushed earlier stays byte for byte as it was."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,40 @@ def test_a_loss_that_turns_nan_fails_the_run_and_pushes_nothing(tmp_path, earlie
     assert "error: the training loss became nan in epoch 1: training stopped and no model is exported" in err
     assert "Traceback" not in err
     assert tree_digest(serving) == digests
+
+
+SLOW_COPY = """
+import shutil, time
+_copy = shutil.copy2
+def _slow_copy(*args, **kwargs):
+    time.sleep(0.5)
+    return _copy(*args, **kwargs)
+shutil.copy2 = _slow_copy
+"""
+
+
+def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_run_again(tmp_path, earlier_push):
+    serving, digests = earlier_push
+    hooks = tmp_path / "hooks"  # every file copy of the first run takes half a second
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_COPY)
+    command = [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
+               "--epochs", "15", "--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(serving)]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONPATH": str(hooks)})
+    deadline = time.monotonic() + 600
+    while not any(p.name.startswith(".staging-") for p in serving.iterdir()):
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert [p.name for p in serving.iterdir() if not p.name.startswith(".")] == ["1700000000"]
+    assert tree_digest(serving / "1700000000") == {k.split("/", 1)[1]: v for k, v in digests.items()}
+
+    rerun = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15",
+                    "--serving-dir", str(serving))
+    assert rerun.exit_code == 0 and rerun.summary["blessed"], rerun.printed
+    assert rerun.summary["components"]["Trainer"]["state"] == "CACHED"
+    pushed = Path(rerun.summary["pushed_model_dir"])
+    assert (pushed / "saved_model.pb").is_file() and (pushed / "variables").is_dir()
+    assert sorted(p.name for p in serving.iterdir()) == sorted(["1700000000", pushed.name])  # staging removed
