@@ -50,9 +50,12 @@ class ImageLayout:
 
     @property
     def split_names(self) -> list[str]:
-        """Output splits: train and eval always (eval cut from train when not stored), then test."""
-        names = [split.name for split in self.splits]
-        return ["train", "eval"] + (["test"] if "test" in names else [])
+        return output_split_names(self.splits)
+
+
+def output_split_names(stored: list[ImageSplit]) -> list[str]:
+    """ExampleGen's output splits: train and eval always (eval cut from train when not stored), then test."""
+    return ["train", "eval"] + (["test"] if any(split.name == "test" for split in stored) else [])
 
 
 def detect_format(path: str) -> str:

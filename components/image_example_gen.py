@@ -54,7 +54,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         train_buckets, eval_buckets = _buckets(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY])
         artifacts = output_dict[standard_component_specs.EXAMPLES_KEY]
         examples = artifact_utils.get_single_instance(artifacts)
-        split_names = output_split_names(data.splits)
+        split_names = image_data.output_split_names(data.splits)
         examples.split_names = artifact_utils.encode_split_names(split_names)
         file_format = exec_properties.get(
             standard_component_specs.OUTPUT_FILE_FORMAT_KEY, example_gen_pb2.FORMAT_TFRECORDS_GZIP
@@ -175,11 +175,6 @@ def divide(
 def _bucket(example: Any, buckets: int) -> int:
     path = example.features.feature[features.IMAGE_PATH].bytes_list.value[0]
     return int(hashlib.sha256(path).hexdigest(), 16) % buckets
-
-
-def output_split_names(stored: list[ImageSplit]) -> list[str]:
-    names = {split.name for split in stored}
-    return ["train", "eval"] + (["test"] if "test" in names else [])
 
 
 def read_bad(prefix: str) -> list[dict[str, str]]:
