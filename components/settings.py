@@ -30,6 +30,13 @@ class InputError(ValueError):
     exception with its type, so the CLI reports both as bad input (exit code 2)."""
 
 
+class TrainingError(RuntimeError):
+    """Training produced a model that must not be exported (its loss is not a number).
+
+    Defined here, not in components/trainer.py: TFX re-imports the module that holds `run_fn`,
+    which would give a class defined there a second identity."""
+
+
 DataFormat = Literal["auto", "csv", "image_folder", "npz", "idx"]
 IMAGE_FORMATS = ("image_folder", "npz", "idx")
 

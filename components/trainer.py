@@ -33,6 +33,7 @@ from components.settings import (
     EarlyStoppingSpec,
     InputError,
     ModelSpec,
+    TrainingError,
     TrainingSpec,
     from_dict,
 )
@@ -221,10 +222,6 @@ def fit(
     )
     check_finite_losses(history)
     return history, stopper
-
-
-class TrainingError(RuntimeError):
-    """Training produced a model that must not be exported (its loss is not a number)."""
 
 
 def check_finite_losses(history: tf.keras.callbacks.History) -> None:

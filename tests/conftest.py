@@ -71,6 +71,26 @@ def run_cli(root: Path, *args: str) -> Run:
     return Run(code, summary, root / "serving", printed.getvalue())
 
 
+def shared_run(tmp_path_factory, name: str, build) -> Run:
+    """`build(root)` once for all xdist workers: the first worker to get here runs it under a
+    file lock and records it; the others wait and read that record. For runs the tests only read."""
+    import fcntl
+
+    session_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        session_dir = session_dir.parent  # popen-gwN's parent: this session's dir, shared by the workers
+    root = session_dir / name
+    record = root.with_suffix(".json")
+    with open(root.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            run = build(root)
+            record.write_text(json.dumps({**run.__dict__, "serving_dir": str(run.serving_dir)}))
+    stored = json.loads(record.read_text())
+    return Run(**{**stored, "serving_dir": Path(stored["serving_dir"])})
+
+
 def tree_digest(path: Path) -> dict[str, str]:
     return {
         str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()

@@ -18,10 +18,9 @@ from components import features, image_data
 from components.predict import load_model, predict_images
 from pipeline.cli import main
 
-from conftest import BAD_FILES, REPO, Run, run_cli, tree_digest, write_image_tree
+from conftest import BAD_FILES, REPO, Run, run_cli, shared_run, tree_digest, write_image_tree
 
-# One worker builds the shared digits runs once (they take a minute each).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("digits_runs")]
+pytestmark = pytest.mark.e2e
 
 DIGITS = REPO / "data" / "digits_images"
 DIGITS_NPZ = REPO / "data" / "digits_npz" / "digits.npz"
@@ -30,20 +29,21 @@ DIGITS_NPZ = REPO / "data" / "digits_npz" / "digits.npz"
 @pytest.fixture(scope="session")
 def folder_run(tmp_path_factory) -> tuple[Run, list[str]]:
     """The CNN recipe on a copy of the digits folder with one of each bad file under train/3/."""
-    root = tmp_path_factory.mktemp("digits_folder")
-    data = root / "digits"
-    shutil.copytree(DIGITS, data)
-    whole = (data / "train" / "3" / "0003.png").read_bytes()
-    for name, content in BAD_FILES.items():
-        (data / "train" / "3" / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
-    run = run_cli(root, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--data", str(data), "--epochs", "20")
-    return run, sorted(f"train/3/{name}" for name in BAD_FILES)
+    def build(root: Path) -> Run:
+        data = root / "digits"
+        shutil.copytree(DIGITS, data)
+        whole = (data / "train" / "3" / "0003.png").read_bytes()
+        for name, content in BAD_FILES.items():
+            (data / "train" / "3" / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
+        return run_cli(root, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--data", str(data), "--epochs", "20")
+
+    return shared_run(tmp_path_factory, "digits_folder", build), sorted(f"train/3/{name}" for name in BAD_FILES)
 
 
 @pytest.fixture(scope="session")
 def npz_run(tmp_path_factory) -> Run:
-    root = tmp_path_factory.mktemp("digits_npz")
-    return run_cli(root, "--config", str(REPO / "configs" / "digits_npz_mlp.yaml"), "--epochs", "15")
+    return shared_run(tmp_path_factory, "digits_npz", lambda root: run_cli(
+        root, "--config", str(REPO / "configs" / "digits_npz_mlp.yaml"), "--epochs", "15"))
 
 
 def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):

@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from components.models import build_model
 from components.models.inputs import InputSpec, TaskSpec
-from components.settings import EarlyStoppingSpec, ModelSpec, TrainingSpec
-from components.trainer import TrainingError, fit
+from components.settings import EarlyStoppingSpec, ModelSpec, TrainingError, TrainingSpec
+from components.trainer import fit
 
 INPUTS = InputSpec(numeric=("a_xf", "b_xf"))
 
