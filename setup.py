@@ -13,6 +13,8 @@ setup(
         "apache-beam==2.59.0",
         "tensorflow==2.16.2",
         "pyyaml>=6",
+        # the run report's charts (inline PNGs in report.html)
+        "matplotlib>=3.8",
     ],
     extras_require={
         # pillow: data/prepare.py writes the digits PNGs; the tests write images in every format.

@@ -48,8 +48,12 @@ def eval_config(task: str, spec: EvaluationSpec) -> tfma.EvalConfig:
         tfma.MetricConfig(class_name=metric.tfma_class, threshold=_threshold(metric, spec))
         for metric in gated_metrics(task)
     ]
+    # The run report's confusion matrix, precision/recall and (binary) PR curve come from these.
     if task == "binary":
-        metrics.append(tfma.MetricConfig(class_name="AUC"))
+        metrics += [tfma.MetricConfig(class_name=name) for name in ("AUC", "Precision", "Recall")]
+        metrics.append(tfma.MetricConfig(class_name="ConfusionMatrixPlot", config='{"num_thresholds": 101}'))
+    if task == "multiclass":
+        metrics.append(tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"))
     if task == "regression":
         metrics.append(tfma.MetricConfig(class_name="MeanSquaredError"))
     model_spec = tfma.ModelSpec(

@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -58,6 +58,19 @@ PREDICT_EXAMPLES = """examples:
   python -m pipeline predict --model output/digits_cnn/serving data/digits_images/test/3/*.png
   python -m pipeline predict --model output/penguins/serving new_penguins.csv
   python -m pipeline predict --model output/penguins/serving/1732550000 rows.jsonl
+"""
+
+REPORT_EXAMPLES = """examples:
+  python -m pipeline report                                  # the newest run under ./output
+  python -m pipeline report 20261125-194122.902724           # one run, by its id
+  python -m pipeline report output/penguins/pipeline/runs/20261125-194122.902724
+  python -m pipeline report --config configs/penguins.yaml   # re-read the recipe's newest run from ML Metadata
+"""
+
+RUNS_EXAMPLES = """examples:
+  python -m pipeline runs                                    # every pipeline under ./output
+  python -m pipeline runs --config configs/digits_cnn.yaml
+  python -m pipeline runs --pipeline-root /tmp/my-run/pipeline
 """
 
 MODELS_EXAMPLES = """examples:
@@ -157,6 +170,27 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
+    report = commands.add_parser(
+        "report",
+        help="render a run's HTML report again (learning curves, gate, data, model)",
+        description="Renders report.html of a run from its summary and artifacts and prints its path. RUN is "
+                    "a run id, a run's directory or its summary.json; without RUN, the newest run. With --config, "
+                    "the recipe's newest run is read again from ML Metadata first (also a run that failed).",
+        epilog=REPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("run", nargs="?", metavar="RUN", help="run id, run directory or summary.json")
+    _add_store_flags(report)
+
+    runs = commands.add_parser(
+        "runs",
+        help="list past runs from ML Metadata: time, metrics, blessed, pushed version",
+        description="Lists every run recorded in ML Metadata, oldest first, as a table.",
+        epilog=RUNS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_store_flags(runs)
+
     models = commands.add_parser(
         "models",
         help="list the registered models with their parameter counts",
@@ -189,6 +223,15 @@ def _add_recipe_flags(
     parser.add_argument("--serving-dir", help=serving_dir)
 
 
+def _add_store_flags(parser: argparse.ArgumentParser) -> None:
+    """Where `report` and `runs` look: a recipe's pipeline root, a given one, or every one under ./output."""
+    parser.add_argument("--config", help="YAML recipe whose pipeline root to read")
+    parser.add_argument("--pipeline-root", help="a pipeline root (holds metadata.sqlite and runs/)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, as for run")
+    parser.add_argument("--verbose", action="store_true", help="show library logs")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
@@ -203,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_output(args.verbose)
     try:
         commands = {"run": _run, "sweep": _sweep, "compile": _compile, "submit": _submit, "predict": _predict,
-                    "models": _models}
+                    "report": _report, "runs": _runs, "models": _models}
         return commands[args.command](args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
         return _report_error(error, args.debug)
@@ -226,6 +269,7 @@ def _load_config(args: argparse.Namespace, **fixed: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from components.csv_input import check_csv, check_rows
     from pipeline.config import check_files
+    from pipeline.progress import component_progress
     from pipeline.runner import run_pipeline
     from pipeline.summary import write_json
 
@@ -243,7 +287,8 @@ def _run(args: argparse.Namespace) -> int:
         config = with_trivial_loss_bound(config)
         print(f"gate: no evaluation.max_loss set, so the loss must beat a model that ignores the features: "
               f"< {config.evaluation.max_loss:.4f}")
-    summary = run_pipeline(config, _progress_printer())
+    with component_progress() as progress:
+        summary = run_pipeline(config, progress)
     if args.summary_json:
         write_json(summary, args.summary_json)
     print(format_summary(summary))
@@ -251,6 +296,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from pipeline.progress import component_progress
     from pipeline.sweep import load_sweep, markdown_table, row_config, run_sweep
 
     from pipeline.config import parse_assignment
@@ -266,7 +312,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"row {i + 1}/{len(sweep.rows)}: {result['layers']} {result['regularizer']} {result['optimizer']}: "
               f"train {result['train_accuracy']}, test {result['test_accuracy']} ({result['seconds']:.0f}s)", flush=True)
 
-    results = run_sweep(sweep, overrides, _progress_printer(), on_row)
+    with component_progress() as progress:
+        results = run_sweep(sweep, overrides, progress, on_row)
     table = markdown_table(results, sweep, first.data.path)
     output = args.output or os.path.join(os.path.dirname(first.output.pipeline_root), "table.md")
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
@@ -343,18 +390,6 @@ def _submit(args: argparse.Namespace) -> int:
     print(f"submitted run {run['run_id']}")
     print(f"  {run['url']}")
     return EXIT_OK
-
-
-def _progress_printer() -> Callable[[str, str, float], None]:
-    """Prints a line as each component starts and finishes, with the time since the start."""
-    started = time.monotonic()
-
-    def progress(node_id: str, event: str, seconds: float) -> None:
-        clock = time.monotonic() - started
-        took = f" in {seconds:.1f}s" if event == "finished" else ""
-        print(f"[{clock:6.1f}s] {node_id} {event}{took}", flush=True)
-
-    return progress
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -443,6 +478,110 @@ def _shape(text: str) -> tuple[int, int, int]:
     return height, width, channels
 
 
+def _pipeline_roots(args: argparse.Namespace) -> list[str]:
+    """--pipeline-root, else the recipe's root (--config), else every pipeline root under ./output."""
+    import glob
+
+    from components.settings import ConfigError
+    from pipeline.config import DEFAULT_OUTPUT_DIR, METADATA_FILE
+
+    if args.pipeline_root:
+        roots = [args.pipeline_root]
+    elif args.config:
+        roots = [_load_config(args).output.pipeline_root]
+    else:
+        roots = sorted(os.path.dirname(path) for path in glob.glob(os.path.join(DEFAULT_OUTPUT_DIR, "*", "*", METADATA_FILE)))
+        if not roots:
+            raise ConfigError(f"no runs under ./{DEFAULT_OUTPUT_DIR}; give --config or --pipeline-root")
+    missing = [root for root in roots if not os.path.exists(os.path.join(root, METADATA_FILE))]
+    if missing:
+        raise ConfigError(f"--pipeline-root: {missing[0]} holds no ML Metadata ({METADATA_FILE}); has it run?")
+    return roots
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipeline.report import write_report
+    from pipeline.summary import summarize
+
+    if args.run is None and args.config and not args.pipeline_root:
+        summary = summarize(_load_config(args))
+    else:
+        summary = _read_summary(_summary_file(args))
+    print(f"report: {write_report(summary)}")
+    return EXIT_OK
+
+
+def _summary_file(args: argparse.Namespace) -> str:
+    """The summary.json that RUN names, or the newest one under the pipeline roots."""
+    from components.settings import ConfigError
+    from pipeline.summary import RUNS_DIR, SUMMARY_FILE
+
+    if args.run and os.path.isfile(args.run):
+        return args.run
+    if args.run and os.path.isdir(args.run):
+        path = os.path.join(args.run, SUMMARY_FILE)
+        if not os.path.isfile(path):
+            raise ConfigError(f"RUN: {args.run} holds no {SUMMARY_FILE}")
+        return path
+    runs = [
+        os.path.join(root, RUNS_DIR, run_id, SUMMARY_FILE)
+        for root in _pipeline_roots(args)
+        for run_id in sorted(os.listdir(os.path.join(root, RUNS_DIR)) if os.path.isdir(os.path.join(root, RUNS_DIR)) else [])
+        if os.path.isfile(os.path.join(root, RUNS_DIR, run_id, SUMMARY_FILE))
+    ]
+    if args.run:
+        runs = [path for path in runs if os.path.basename(os.path.dirname(path)) == args.run]
+        if not runs:
+            raise ConfigError(f"RUN: no run {args.run} with a {SUMMARY_FILE} (see python -m pipeline runs)")
+    if not runs:
+        raise ConfigError("no run with a summary; run the pipeline first, or give --config to read ML Metadata")
+    return max(runs, key=lambda path: os.path.basename(os.path.dirname(path)))
+
+
+def _read_summary(path: str) -> dict[str, Any]:
+    import json
+
+    from components.settings import InputError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            summary = json.load(f)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: not a readable run summary ({error})") from None
+    summary["summary_file"] = path
+    return summary
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from pipeline.config import METADATA_FILE
+    from pipeline.summary import list_runs
+
+    records = [record for root in _pipeline_roots(args) for record in list_runs(os.path.join(root, METADATA_FILE))]
+    print(format_runs(sorted(records, key=lambda record: record["started"])))
+    return EXIT_OK
+
+
+def format_runs(records: list[dict[str, Any]]) -> str:
+    head = ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed version"]
+    rows = []
+    for record in records:
+        metrics = record["metrics"]
+        rows.append([
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["started"])),
+            record["pipeline"],
+            record["run_id"],
+            record["state"],
+            f"{metrics['loss']:.4f}" if "loss" in metrics else "-",
+            f"{metrics['accuracy']:.4f}" if "accuracy" in metrics else "-",
+            "yes" if record["blessed"] else "no",
+            record["pushed_model_dir"] or "-",
+        ])
+    widths = [max(len(str(cell)) for cell in column) for column in zip(head, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [head, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines + [f"{len(records)} run(s)"])
+
+
 def with_trivial_loss_bound(config: Any) -> Any:
     """TFX blesses no model without an absolute bound; the default bound is the trivial predictor's loss."""
     from components.csv_input import trivial_loss
@@ -491,6 +630,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
     lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
     lines.append(f"  summary: {summary['summary_file']}")
+    if summary.get("report_file"):
+        lines.append(f"  report: {summary['report_file']}")
     return "\n".join(lines)
 
 

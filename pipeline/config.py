@@ -31,6 +31,7 @@ from components.settings import (
 
 AUTO_MODEL = "auto"
 DEFAULT_OUTPUT_DIR = "output"
+METADATA_FILE = "metadata.sqlite"  # ML Metadata's SQLite store, in the pipeline root
 # In-memory DirectRunner: on small data a multi-process runner spends more on start-up than work.
 DEFAULT_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 KUBEFLOW_BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
@@ -144,7 +145,7 @@ class RunConfig:
 
     @property
     def metadata_path(self) -> str:
-        return os.path.join(self.output.pipeline_root, "metadata.sqlite")
+        return os.path.join(self.output.pipeline_root, METADATA_FILE)
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:

@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import time
-from typing import Any, Callable
+from typing import Any
 
 import absl.logging
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
@@ -18,9 +18,10 @@ from components.distribution import split_cpu
 from components.settings import ConfigError
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
+from pipeline.progress import ProgressCallback
+from pipeline.report import write_report
 from pipeline.summary import summarize
 
-ProgressCallback = Callable[[str, str, float], None]  # (component id, "started"|"finished", seconds)
 
 # What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
 # LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
@@ -70,6 +71,7 @@ def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) ->
         with exclusive_run(config.output.pipeline_root, config.name):
             runner.run(create_pipeline(config))
             summary = summarize(config)
+            summary["report_file"] = write_report(summary)
     finally:
         if handler:
             absl_logger.removeHandler(handler)

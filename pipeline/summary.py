@@ -18,12 +18,14 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components.anomalies import read_anomalies
 from components.evaluation import gated_metrics
+from components.settings import TASKS
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
 from components.trainer import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
 
 SUMMARY_FILE = "summary.json"
+RUNS_DIR = "runs"  # <pipeline_root>/runs/<run id>/: summary.json and report.html
 _STATES = {value: name for name, value in metadata_store_pb2.Execution.State.items()}
 
 
@@ -68,6 +70,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "task": config.data.task,
         "model": config.model.name,
         "data": config.data.path,
+        "classes": config.data.classes or None,
         "blessed": blessed,
         "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
@@ -76,6 +79,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "training": training_record(nodes.get("Trainer")),
         "artifacts": {
             "examples": _uri(example_gen, "examples"),
+            "statistics": _uri(nodes.get("StatisticsGen"), "statistics"),
             "transform_graph": _uri(nodes.get("Transform"), "transform_graph"),
             "transformed_examples": _uri(nodes.get("Transform"), "transformed_examples"),
             "model": _uri(nodes.get("Trainer"), "model"),
@@ -87,7 +91,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
             node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
         },
     }
-    path = os.path.join(config.output.pipeline_root, "runs", run_id, SUMMARY_FILE)
+    path = os.path.join(config.output.pipeline_root, RUNS_DIR, run_id, SUMMARY_FILE)
     write_json(summary, path)
     summary["summary_file"] = path
     return summary
@@ -95,38 +99,76 @@ def summarize(config: RunConfig) -> dict[str, Any]:
 
 def latest_run(store: mlmd.MetadataStore, pipeline_name: str) -> tuple[str, dict[str, NodeRun]]:
     """The newest pipeline_run context of the pipeline and its executions by node id."""
+    runs = pipeline_runs(store, pipeline_name)
+    if not runs:
+        raise RuntimeError(f"no run of pipeline {pipeline_name!r} is recorded in ML Metadata")
+    return runs[-1].name, run_nodes(store, runs[-1], pipeline_name)
+
+
+def pipeline_runs(store: mlmd.MetadataStore, pipeline_name: str) -> list[metadata_store_pb2.Context]:
+    """The pipeline's pipeline_run contexts, oldest first."""
     runs = [
         context
         for context in store.get_contexts_by_type("pipeline_run")
         if any(parent.name == pipeline_name for parent in store.get_parent_contexts_by_context(context.id))
     ]
-    if not runs:
-        raise RuntimeError(f"no run of pipeline {pipeline_name!r} is recorded in ML Metadata")
-    run = max(runs, key=lambda context: context.create_time_since_epoch)
+    return sorted(runs, key=lambda context: context.create_time_since_epoch)
+
+
+def run_nodes(store: mlmd.MetadataStore, run: metadata_store_pb2.Context, pipeline_name: str) -> dict[str, NodeRun]:
     nodes: dict[str, NodeRun] = {}
     for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
         node_id = _node_id(store, execution.id, pipeline_name)
         if node_id:
             nodes[node_id] = NodeRun(execution, _outputs(store, execution.id))
-    return run.name, nodes
+    return nodes
+
+
+def list_runs(metadata_path: str) -> list[dict[str, Any]]:
+    """Every recorded run of every pipeline in the store, oldest first: when, state, gated metric
+    values, blessed, and the pushed version."""
+    store = mlmd.MetadataStore(_connection(metadata_path))
+    records = []
+    for pipeline in store.get_contexts_by_type("pipeline"):
+        for run in pipeline_runs(store, pipeline.name):
+            nodes = run_nodes(store, run, pipeline.name)
+            evaluator, pusher = nodes.get("Evaluator"), nodes.get("Pusher")
+            pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
+            records.append({
+                "pipeline": pipeline.name,
+                "run_id": run.name,
+                "started": run.create_time_since_epoch / 1000.0,
+                "state": _run_state(nodes),
+                "metrics": _candidate_metrics(_uri(evaluator, "evaluation")),
+                "blessed": bool(evaluator and evaluator.output_property("blessing", "blessed")),
+                "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
+            })
+    return sorted(records, key=lambda record: record["started"])
+
+
+def _run_state(nodes: dict[str, NodeRun]) -> str:
+    states = {node.state for node in nodes.values()}
+    if "FAILED" in states:
+        return "failed"
+    if states & {"NEW", "RUNNING"} or "Pusher" not in nodes:
+        return "incomplete"
+    return "complete"
+
+
+def _candidate_metrics(evaluation_uri: str | None) -> dict[str, float]:
+    """The candidate model's gated metrics by role ("loss", "accuracy")."""
+    if not evaluation_uri:
+        return {}
+    roles = {metric.tfma_name: metric.role for task in TASKS for metric in gated_metrics(task)}
+    return {roles[name]: value for (name, is_baseline), value in _metric_values(evaluation_uri).items()
+            if not is_baseline and name in roles}
 
 
 def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any]:
     """Each gated metric: its value, the baseline's, its bound, and whether it passed."""
     if not evaluation_uri:
         return {}
-    import tensorflow_model_analysis as tfma
-
-    values: dict[tuple[str, bool], float] = {}
-    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue  # the overall slice only
-        for key_and_value in metrics_for_slice.metric_keys_and_values:
-            key = key_and_value.key
-            is_baseline = key.model_name == "baseline"
-            if key.is_diff or key_and_value.value.WhichOneof("type") != "double_value":
-                continue
-            values[(key.name, is_baseline)] = key_and_value.value.double_value.value
+    values = _metric_values(evaluation_uri)
     failed = _failed_metric_names(evaluation_uri)
     result = {}
     for metric in gated_metrics(config.data.task):
@@ -141,6 +183,22 @@ def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any
         }
     result["example_count"] = values.get(("example_count", False))
     return result
+
+
+def _metric_values(evaluation_uri: str) -> dict[tuple[str, bool], float]:
+    """Overall-slice metric values by (TFMA name, is the baseline's)."""
+    import tensorflow_model_analysis as tfma
+
+    values: dict[tuple[str, bool], float] = {}
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue  # the overall slice only
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            key = key_and_value.key
+            if key.is_diff or key_and_value.value.WhichOneof("type") != "double_value":
+                continue
+            values[(key.name, key.model_name == "baseline")] = key_and_value.value.double_value.value
+    return values
 
 
 def training_record(trainer: NodeRun | None) -> dict[str, Any]:

@@ -114,3 +114,33 @@ def test_predict_names_a_folder_without_a_model(capsys, tmp_path):
     code = main(["predict", "--model", str(tmp_path), str(REPO / "data" / "digits_images" / "test" / "0" / "0000.png")])
     assert code == EXIT_BAD_INPUT
     assert f"{tmp_path}: neither a SavedModel nor a serving dir" in capsys.readouterr().err
+
+
+def test_every_subcommand_has_help_with_examples():
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) == {"run", "sweep", "compile", "submit", "predict", "report", "runs", "models"}
+    for name, parser in commands.items():
+        text = parser.format_help()
+        assert "examples:" in text and f"python -m pipeline {name}" in text, name
+
+
+def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
+    from pipeline.cli import format_runs
+
+    records = [
+        {"pipeline": "penguins", "run_id": "20261125-1", "started": 0.0, "state": "complete",
+         "metrics": {"loss": 0.03371, "accuracy": 0.98571}, "blessed": True, "pushed_model_dir": "/s/1795"},
+        {"pipeline": "penguins", "run_id": "20261125-2", "started": 60.0, "state": "failed",
+         "metrics": {}, "blessed": False, "pushed_model_dir": None},
+    ]
+    head, rule, first, second, count = format_runs(records).splitlines()
+    assert head.split()[:4] == ["started", "pipeline", "run", "state"] and set(rule) <= {"-", " "}
+    assert first.split()[2:] == ["penguins", "20261125-1", "complete", "0.0337", "0.9857", "yes", "/s/1795"]
+    assert second.split()[2:] == ["penguins", "20261125-2", "failed", "-", "-", "no", "-"]
+    assert count == "2 run(s)"
+
+
+def test_report_without_runs_says_how_to_get_one(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report"]) == 2
+    assert "no runs under ./output; give --config or --pipeline-root" in capsys.readouterr().err

@@ -56,6 +56,10 @@ def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
     for path in bad:
         assert f"skipped {path}: " in run.printed
     assert run.summary["metrics"]["accuracy"]["value"] >= 0.9
+    page = Path(run.summary["report_file"]).read_text()
+    assert f"Images: {images['read']} read, {images['skipped']} skipped." in page
+    assert all(f"<td>{path}</td>" in page for path in bad)
+    assert all(f"<tr><td>{digit}</td>" in page for digit in "0123456789")  # per-class scores by class name
 
 
 def test_pushed_cnn_classifies_png_bytes_of_the_test_folder(folder_run):

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -180,6 +181,12 @@ def test_binary_recipe_with_the_local_runner(tmp_path):
     assert outputs[features.PROBABILITIES].shape == (50, 1)
     predicted = [c.decode() for c in outputs[features.CLASSES]]
     assert np.mean([p == row["diagnosis"] for p, row in zip(predicted, rows)]) > 0.85
+    # the report's binary section: the 2x2 matrix at threshold 0.5 and the precision-recall curve
+    page = Path(run.summary["report_file"]).read_text()
+    assert re.findall(r'<img class="chart" alt="([^"]+)"', page) == [
+        "learning curves", "confusion matrix", "precision-recall curve"]
+    support = [float(x) for x in re.findall(r"<tr><td>(?:benign|malignant)</td>(?:<td[^>]*>[^<]*</td>){2}<td[^>]*>([\d.]+)</td></tr>", page)]
+    assert sum(support) == run.summary["metrics"]["example_count"]
 
 
 def test_regression_recipe_reports_mae_in_grams(tmp_path):
@@ -223,6 +230,8 @@ def test_tabular_recipe_runs_end_to_end_and_pushes(recipe, tmp_path):
         line = run.summary["training"]["linear"]
         assert set(line["raw"]["weights"]) == set(line["standardized"]["weights"]) and "flipper_length_mm" in line["raw"]["weights"]
         assert "linear unit (CSV units): y = " in run.printed
+        page = Path(run.summary["report_file"]).read_text()
+        assert "<h2>Linear unit</h2>" in page and f"{line['raw']['bias']:.6g}" in page
         # the reported CSV-unit line is exactly what the served model computes
         complete = [row for row in read_rows(PENGUINS) if all(row[c] for c in line["raw"]["weights"])][:10]
         served = predict_raw(model, complete)[features.PREDICTIONS][:, 0]

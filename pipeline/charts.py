@@ -1,0 +1,84 @@
+"""The run report's charts, drawn with matplotlib and returned as PNG data URIs.
+
+A data URI keeps `report.html` one self-contained file that opens without a network. The
+figures are built with matplotlib's object API (no pyplot), so rendering touches no global
+state and needs no display.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Sequence
+
+from matplotlib.figure import Figure
+
+_TRAIN, _VALIDATION = "#1f77b4", "#ff7f0e"
+
+
+def learning_curves(
+    history: dict[str, list[float]], kept_epoch: int, stopped_early: bool, metric: str | None
+) -> str:
+    """Loss (and `metric`, e.g. accuracy), train vs validation per epoch, with the epochs marked.
+
+    The kept epoch is the one whose weights EarlyStopping restored (or the last epoch without
+    early stopping); the stop epoch is the last epoch run when early stopping ended training."""
+    names = ["loss"] + ([metric] if metric and metric in history else [])
+    figure = Figure(figsize=(5.2 * len(names), 3.6), layout="constrained")
+    epochs_run = len(history["loss"])
+    for position, name in enumerate(names, start=1):
+        axes = figure.add_subplot(1, len(names), position)
+        epochs = range(1, epochs_run + 1)
+        axes.plot(epochs, history[name], color=_TRAIN, marker=".", label=f"train {name}")
+        if f"val_{name}" in history:
+            axes.plot(epochs, history[f"val_{name}"], color=_VALIDATION, marker=".", label=f"validation {name}")
+        axes.axvline(kept_epoch, color="#2ca02c", linestyle="--", label=f"kept (best) epoch {kept_epoch}")
+        if stopped_early:
+            axes.axvline(epochs_run, color="#d62728", linestyle=":", label=f"early stop at epoch {epochs_run}")
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(name)
+        axes.set_title(name)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    return _data_uri(figure)
+
+
+def confusion_matrix(matrix: Sequence[Sequence[float]], class_names: Sequence[str]) -> str:
+    """Counts of actual (rows) vs predicted (columns) classes, each cell labelled."""
+    size = max(3.6, 0.5 * len(class_names) + 2.2)
+    figure = Figure(figsize=(size + 0.8, size), layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    ticks = range(len(class_names))
+    axes.set_xticks(ticks, labels=class_names, rotation=45 if len(class_names) > 4 else 0, ha="right")
+    axes.set_yticks(ticks, labels=class_names)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("actual class")
+    highest = max((value for row in matrix for value in row), default=0)
+    for row, values in enumerate(matrix):
+        for column, value in enumerate(values):
+            color = "white" if highest and value > highest / 2 else "black"
+            axes.text(column, row, f"{value:g}", ha="center", va="center", color=color, fontsize="small")
+    return _data_uri(figure)
+
+
+def precision_recall_curve(recall: Sequence[float], precision: Sequence[float], marked: tuple[float, float]) -> str:
+    """Precision against recall over the decision thresholds; `marked` is (recall, precision) at 0.5."""
+    figure = Figure(figsize=(4.8, 3.8), layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot(recall, precision, color=_TRAIN, label="thresholds 0 to 1")
+    axes.plot(*marked, "o", color="#d62728", label="threshold 0.5")
+    axes.set_xlabel("recall")
+    axes.set_ylabel("precision")
+    axes.set_xlim(0, 1.02)
+    axes.set_ylim(0, 1.02)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="lower left")
+    return _data_uri(figure)
+
+
+def _data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

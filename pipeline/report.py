@@ -1,0 +1,375 @@
+"""The run report: one self-contained HTML page per run, next to the run's summary.json.
+
+Everything on it is read from the run's summary and the artifacts it names: the Trainer's
+history (learning curves) and model description, the Evaluator's metrics, validation and plots
+(the gate decision, the confusion matrix, precision and recall), StatisticsGen's statistics and
+ExampleValidator's anomalies. `python -m pipeline report` renders it again from the same files.
+"""
+
+from __future__ import annotations
+
+import glob
+import html
+import json
+import os
+import re
+from typing import Any, Iterable, Sequence
+
+from components import features
+from pipeline import charts
+
+REPORT_FILE = "report.html"
+# The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_TOP_VALUES = 5
+_BINARY_VALUE = "__BYTES_VALUE__"  # what TFDV lists as a top value that is not valid UTF-8
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.pass { color: #17803d; font-weight: bold; } .fail { color: #c62828; font-weight: bold; }
+.chart { max-width: 100%; display: block; margin: 0.5rem 0; }
+code { background: #f4f4f4; padding: 0 0.2rem; }
+"""
+
+
+def write_report(summary: dict[str, Any]) -> str:
+    """Renders the report into the run's directory (beside summary.json) and returns its path."""
+    path = os.path.join(os.path.dirname(summary["summary_file"]), REPORT_FILE)
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        f.write(render_report(summary))
+    os.replace(partial, path)
+    return path
+
+
+def render_report(summary: dict[str, Any]) -> str:
+    artifacts = summary.get("artifacts") or {}
+    names = class_names(summary)
+    sections = [
+        _header(summary),
+        _gate_section(summary),
+        _training_section(summary.get("training") or {}, summary["task"]),
+        _classification_section(artifacts.get("evaluation"), summary["task"], names),
+        _linear_section((summary.get("training") or {}).get("linear")),
+        _model_section(summary.get("training") or {}),
+        _data_section(summary, artifacts.get("statistics")),
+        _components_section(summary.get("components") or {}),
+    ]
+    title = f"Run {summary['run_id']} of {summary['pipeline']}"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        f"<title>{_text(title)}</title><style>{_STYLE}</style></head><body>\n"
+        + "\n".join(section for section in sections if section)
+        + "\n</body></html>\n"
+    )
+
+
+# --- what the report reads --------------------------------------------------------------------
+
+
+def class_names(summary: dict[str, Any]) -> list[str] | None:
+    """Class names in class-id order: the configured classes, else Transform's label vocabulary."""
+    if summary.get("classes"):
+        return list(summary["classes"])
+    graph = (summary.get("artifacts") or {}).get("transform_graph")
+    path = os.path.join(graph or "", "transform_fn", "assets", features.LABEL_VOCABULARY)
+    if graph and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f]
+    return None
+
+
+def feature_statistics(statistics_uri: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Per split, one row per feature from StatisticsGen: count, missing, mean/std or top values."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    result: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(glob.glob(os.path.join(statistics_uri or "", "Split-*", "FeatureStats.pb"))):
+        with open(path, "rb") as f:
+            statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
+        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        dataset = statistics.datasets[0]
+        result[split] = [_feature_row(feature, dataset.num_examples) for feature in dataset.features]
+    return result
+
+
+def _feature_row(feature: Any, num_examples: int) -> dict[str, Any]:
+    kind = feature.WhichOneof("stats")
+    stats = getattr(feature, kind)
+    common = stats.common_stats
+    # A CSV cell left empty is an example with zero values, which TFDV counts as present.
+    empty = common.num_non_missing - common.tot_num_values if common.max_num_values <= 1 else 0
+    row = {
+        "name": ".".join(feature.path.step) or feature.name,
+        "type": {0: "int", 1: "float", 2: "string", 3: "bytes", 4: "struct"}.get(feature.type, "?"),
+        "count": num_examples,
+        "missing": int(common.num_missing + max(empty, 0)),
+    }
+    if kind == "num_stats":
+        row.update(mean=stats.mean, std=stats.std_dev, min=stats.min, max=stats.max)
+    elif kind == "string_stats" and any(v.value == _BINARY_VALUE for v in stats.top_values):
+        row.update(unique=stats.unique, avg_bytes=stats.avg_length)  # encoded images: no readable values
+    elif kind == "string_stats":
+        row.update(unique=stats.unique, top=[(v.value, v.frequency) for v in stats.top_values[:_TOP_VALUES]])
+    elif kind == "bytes_stats":
+        row.update(unique=stats.unique, avg_bytes=stats.avg_num_bytes)
+    return row
+
+
+def classification_results(evaluation_uri: str | None, task: str) -> dict[str, Any] | None:
+    """The confusion matrix (actual x predicted counts) on the eval split, and for binary tasks
+    the precision/recall pairs over the thresholds, from the Evaluator's plots."""
+    if not evaluation_uri or task not in ("binary", "multiclass"):
+        return None
+    import tensorflow_model_analysis as tfma
+
+    for plots in tfma.load_plots(evaluation_uri):
+        if plots.slice_key.single_slice_keys:
+            continue  # the overall slice only
+        for entry in plots.plot_keys_and_values:
+            if entry.key.model_name == "baseline":
+                continue
+            if entry.value.HasField("multi_class_confusion_matrix_at_thresholds"):
+                return _multiclass_matrix(entry.value.multi_class_confusion_matrix_at_thresholds)
+            if entry.value.HasField("confusion_matrix_at_thresholds"):
+                return _binary_matrix(entry.value.confusion_matrix_at_thresholds)
+    return None
+
+
+def _multiclass_matrix(plot: Any) -> dict[str, Any]:
+    matrix = plot.matrices[0]  # the only threshold, 0.0: the top class is the prediction
+    size = 1 + max((max(e.actual_class_id, e.predicted_class_id) for e in matrix.entries), default=-1)
+    counts = [[0.0] * size for _ in range(size)]
+    for entry in matrix.entries:
+        if entry.predicted_class_id >= 0:
+            counts[entry.actual_class_id][entry.predicted_class_id] += entry.num_weighted_examples
+    return {"matrix": counts}
+
+
+def _binary_matrix(plot: Any) -> dict[str, Any]:
+    at_half = min(plot.matrices, key=lambda m: abs(m.threshold - 0.5))
+    points = [(m.recall, m.precision) for m in plot.matrices if m.true_positives + m.false_positives > 0]
+    return {
+        "matrix": [
+            [at_half.true_negatives, at_half.false_positives],
+            [at_half.false_negatives, at_half.true_positives],
+        ],
+        "pr_curve": points,
+        "at_half": (at_half.recall, at_half.precision),
+    }
+
+
+def per_class_scores(matrix: Sequence[Sequence[float]]) -> list[dict[str, float | None]]:
+    """Precision (of the predictions of a class) and recall (of its examples) per class."""
+    scores = []
+    for k in range(len(matrix)):
+        predicted = sum(row[k] for row in matrix)
+        actual = sum(matrix[k])
+        scores.append({
+            "precision": matrix[k][k] / predicted if predicted else None,
+            "recall": matrix[k][k] / actual if actual else None,
+            "support": actual,
+        })
+    return scores
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _header(summary: dict[str, Any]) -> str:
+    blessed = summary.get("blessed")
+    verdict = ('<span class="pass">blessed</span>' if blessed else '<span class="fail">not blessed</span>')
+    pushed = summary.get("pushed_model_dir")
+    rows = [
+        ("pipeline", summary["pipeline"]),
+        ("run", summary["run_id"]),
+        ("task", summary["task"]),
+        ("data", summary.get("data")),
+        ("model", summary.get("model")),
+        ("pushed version", pushed or "nothing pushed (the model was not blessed)"),
+    ]
+    return (
+        f"<h1>{_text(summary['pipeline'])}: run {_text(summary['run_id'])} &mdash; {verdict}</h1>\n"
+        + _key_value_table(rows)
+    )
+
+
+def _gate_section(summary: dict[str, Any]) -> str:
+    metrics = {role: m for role, m in (summary.get("metrics") or {}).items() if isinstance(m, dict)}
+    if not metrics:
+        return "<h2>Gate decision</h2><p>The Evaluator did not run.</p>"
+    rows = []
+    for role, metric in metrics.items():
+        if metric.get("lower_bound") is not None:
+            bound = f"&ge; {metric['lower_bound']:.4g}"
+        elif metric.get("upper_bound") is not None:
+            bound = f"&le; {metric['upper_bound']:.4g}"
+        else:
+            bound = "none"
+        baseline = metric.get("baseline")
+        tolerance = metric.get("baseline_tolerance", 0)
+        verdict = '<span class="pass">pass</span>' if metric["passed"] else '<span class="fail">FAIL</span>'
+        rows.append([
+            _text(f"{role} ({metric['metric']})"), bound, _number(metric["value"]),
+            _number(baseline) if baseline is not None else "no baseline (first blessed model)",
+            f"no worse than the baseline by more than {tolerance:g}", verdict,
+        ])
+    count = (summary.get("metrics") or {}).get("example_count")
+    note = f"<p>On {count:g} eval examples.</p>" if count else ""
+    return "<h2>Gate decision</h2>\n" + _table(
+        ["metric", "threshold", "value", "last blessed model", "regression bound", "result"], rows, escape=False
+    ) + note
+
+
+def _training_section(training: dict[str, Any], task: str) -> str:
+    if not training:
+        return "<h2>Training</h2><p>No training record: the Trainer did not finish.</p>"
+    with open(training["history_file"], encoding="utf-8") as f:
+        history = json.load(f)["history"]
+    metric = "accuracy" if task != "regression" else next(
+        (name for name in history if not name.startswith("val_") and name != "loss"), None)
+    stop = ("stopped early at epoch {epochs_run}".format(**training) if training["stopped_early"]
+            else f"ran all {training['epochs_run']} epochs")
+    chart = charts.learning_curves(history, training["kept_epoch"], training["stopped_early"], metric)
+    return (
+        "<h2>Learning curves</h2>\n"
+        f"<p>Training {stop}; the weights of epoch {training['kept_epoch']} were kept "
+        f"(the best validation loss).</p>\n"
+        f'<img class="chart" alt="learning curves" src="{chart}">'
+    )
+
+
+def _classification_section(evaluation_uri: str | None, task: str, names: list[str] | None) -> str:
+    results = classification_results(evaluation_uri, task)
+    if not results:
+        return ""
+    matrix = results["matrix"]
+    labels = [names[k] if names and k < len(names) else str(k) for k in range(len(matrix))]
+    parts = [
+        "<h2>Classification on the eval split</h2>",
+        f'<img class="chart" alt="confusion matrix" src="{charts.confusion_matrix(matrix, labels)}">',
+    ]
+    rows = [
+        [_text(label), _number(score["precision"]), _number(score["recall"]), _number(score["support"], "{:g}")]
+        for label, score in zip(labels, per_class_scores(matrix))
+    ]
+    parts.append(_table(["class", "precision", "recall", "examples"], rows, escape=False))
+    if results.get("pr_curve"):
+        recall, precision = zip(*results["pr_curve"])
+        curve = charts.precision_recall_curve(recall, precision, results["at_half"])
+        parts.append(f'<img class="chart" alt="precision-recall curve" src="{curve}">')
+    return "\n".join(parts)
+
+
+def _linear_section(linear: dict[str, Any] | None) -> str:
+    if not linear:
+        return ""
+    output = "y" if linear["output"] == "prediction" else "logit"
+    rows = [
+        [_text(column), _number(weight, "{:.6g}"), _number(linear["standardized"]["weights"][column], "{:.6g}")]
+        for column, weight in linear["raw"]["weights"].items()
+    ]
+    rows.append(["bias", _number(linear["raw"]["bias"], "{:.6g}"), _number(linear["standardized"]["bias"], "{:.6g}")])
+    return (
+        "<h2>Linear unit</h2>\n"
+        f"<p>{output} = bias + &Sigma; weight &times; feature. Raw weights apply to the CSV's own units; "
+        "standardized weights to the z-scored features the model sees.</p>\n"
+        + _table(["feature", "weight (CSV units)", "weight (standardized)"], rows, escape=False)
+    )
+
+
+def _model_section(training: dict[str, Any]) -> str:
+    model = training.get("model")
+    if not model:
+        return ""
+    strategy = training.get("strategy") or {}
+    rows = [
+        ("model", model["name"]),
+        ("parameters", f"{model['parameters']:,}"),
+        ("strategy", f"{strategy.get('class', '?')} ({strategy.get('name', '?')})"),
+        ("replicas", strategy.get("replicas")),
+        ("global batch", training.get("global_batch_size")),
+        ("fit seconds", training.get("fit_seconds")),
+        ("TensorBoard logs", training.get("tensorboard_dir")),
+    ]
+    layers = [[layer["name"], layer["type"], f"{layer['parameters']:,}"] for layer in model["layers"]]
+    return "<h2>Model</h2>\n" + _key_value_table(rows) + _table(["layer", "type", "parameters"], layers)
+
+
+def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
+    parts = ["<h2>Data</h2>"]
+    images = summary.get("images")
+    if images:
+        parts.append(f"<p>Images: {images['read']} read, {images['skipped']} skipped.</p>")
+        skipped = [[record["path"], record["reason"]] for record in images["skipped_files"]]
+        if skipped:
+            parts.append(_table(["skipped file", "reason"], skipped))
+    for split, rows in feature_statistics(statistics_uri).items():
+        count = rows[0]["count"] if rows else 0
+        parts.append(f"<h3>{_text(split)} split: {count:,} examples (StatisticsGen)</h3>")
+        parts.append(_table(
+            ["feature", "type", "missing", "mean", "std", "min", "max", "top values / bytes"],
+            [_statistics_cells(row) for row in rows], escape=False,
+        ))
+    anomalies = [(split, anomaly) for split, found in (summary.get("anomalies") or {}).items() for anomaly in found]
+    if anomalies:
+        parts.append("<h3>Anomalies (ExampleValidator)</h3>")
+        parts.append(_table(["split", "anomaly"], [list(pair) for pair in anomalies]))
+    else:
+        parts.append("<p>Anomalies (ExampleValidator): none.</p>")
+    return "\n".join(parts)
+
+
+def _statistics_cells(row: dict[str, Any]) -> list[str]:
+    numeric = [_number(row.get(key)) if key in row else "" for key in ("mean", "std", "min", "max")]
+    if "top" in row:
+        detail = ", ".join(f"{_text(value)} ({frequency:g})" for value, frequency in row["top"])
+        detail = f"{row['unique']} unique: {detail}"
+    elif "avg_bytes" in row:
+        detail = f"{row['unique']} unique, {row['avg_bytes']:.0f} bytes on average"
+    else:
+        detail = ""
+    return [_text(row["name"]), row["type"], _number(row["missing"], "{:,}"), *numeric, detail]
+
+
+def _components_section(components: dict[str, Any]) -> str:
+    rows = [[name, record["state"], _number(record["seconds"], "{:.1f}")] for name, record in components.items()]
+    return "<h2>Components</h2>\n" + _table(["component", "state", "seconds"], rows, escape=False)
+
+
+# --- HTML helpers -----------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _number(value: Any, template: str = "{:.4f}") -> str:
+    return "&ndash;" if value is None else template.format(value)
+
+
+_NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+(e[-+]?\d+)?|&ndash;")
+
+
+def _table(head: Sequence[str] | None, rows: Iterable[Sequence[Any]], escape: bool = True) -> str:
+    """An HTML table; cells holding a number are right-aligned. `escape=False`: cells are HTML."""
+    def cell(value: Any) -> str:
+        text = _text(value) if escape else str(value)
+        numeric = isinstance(value, (int, float)) or _NUMBER.fullmatch(text)
+        return f'<td class="number">{text}</td>' if numeric else f"<td>{text}</td>"
+
+    header = "<thead><tr>" + "".join(f"<th>{_text(name)}</th>" for name in head) + "</tr></thead>" if head else ""
+    body = "\n".join("<tr>" + "".join(cell(value) for value in row) + "</tr>" for row in rows)
+    return f"<table>{header}<tbody>\n{body}\n</tbody></table>"
+
+
+def _key_value_table(rows: Iterable[tuple[str, Any]]) -> str:
+    body = "\n".join(
+        f"<tr><th>{_text(key)}</th><td>{_text('' if value is None else value)}</td></tr>" for key, value in rows
+    )
+    return f"<table><tbody>\n{body}\n</tbody></table>"

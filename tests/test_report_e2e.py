@@ -1,0 +1,189 @@
+"""The run report of a real run: its content read from the HTML, `report` and `runs`, and the page
+rendered in headless Chromium (Debian's `chromium`, installed here when it is missing)."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.report import CONTENT_SECURITY_POLICY
+
+pytestmark = pytest.mark.e2e
+
+HARNESS_MARK = "REPORT-HARNESS"
+# Appended to a copy of the page: after load, logs how many images decoded and how many did not.
+HARNESS = f"""<script>
+window.addEventListener("load", () => {{
+  const images = Array.from(document.images);
+  const broken = images.filter(image => !(image.complete && image.naturalWidth > 0)).map(image => image.alt);
+  console.log("{HARNESS_MARK} images=" + images.length + " broken=" + JSON.stringify(broken)
+              + " height=" + document.body.scrollHeight);
+}});
+</script></body>"""
+
+
+def cli(*args: str) -> tuple[int, str]:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(list(args))
+    return code, printed.getvalue()
+
+
+def page_of(run) -> str:
+    return Path(run.summary["report_file"]).read_text(encoding="utf-8")
+
+
+def cells(page: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`, as text."""
+    row = re.search(rf"<tr><t[dh][^>]*>{re.escape(first)}</t[dh]>(.*?)</tr>", page)
+    assert row, f"no row {first!r}"
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
+
+
+def test_run_ends_by_printing_the_report_path(penguins):
+    report = Path(penguins.summary["report_file"])
+    assert report.name == "report.html" and report.parent == Path(penguins.summary["summary_file"]).parent
+    assert penguins.printed.rstrip().splitlines()[-1] == f"  report: {report}"
+
+
+def test_report_shows_the_gate_decision_as_the_evaluator_made_it(penguins):
+    page = page_of(penguins)
+    for role in ("loss", "accuracy"):
+        metric = penguins.summary["metrics"][role]
+        row = cells(page, f"{role} ({metric['metric']})")
+        bound = metric.get("upper_bound", metric.get("lower_bound"))
+        assert row[0] == f"{'≤' if role == 'loss' else '≥'} {bound:.4g}"
+        assert row[1] == f"{metric['value']:.4f}"
+        assert row[2] == "no baseline (first blessed model)"
+        assert row[4] == "pass"
+
+
+def test_report_marks_the_stop_and_kept_epochs_under_the_learning_curves(penguins):
+    training = penguins.summary["training"]
+    page = page_of(penguins)
+    stop = (f"stopped early at epoch {training['epochs_run']}" if training["stopped_early"]
+            else f"ran all {training['epochs_run']} epochs")
+    assert f"Training {stop}; the weights of epoch {training['kept_epoch']} were kept" in page
+    assert re.search(r'<img class="chart" alt="learning curves" src="data:image/png;base64,', page)
+
+
+def test_report_has_the_confusion_matrix_and_per_class_scores_of_the_eval_split(penguins):
+    page = page_of(penguins)
+    assert re.search(r'<img class="chart" alt="confusion matrix" src="data:image/png;base64,', page)
+    rows = {species: cells(page, species) for species in ("Adelie", "Chinstrap", "Gentoo")}
+    support = sum(float(row[2]) for row in rows.values())
+    assert support == penguins.summary["metrics"]["example_count"]
+    # recall weighted by support is the accuracy the gate read
+    correct = sum(float(row[1]) * float(row[2]) for row in rows.values())
+    assert correct / support == pytest.approx(penguins.summary["metrics"]["accuracy"]["value"], abs=1e-3)
+
+
+def test_report_lists_statistics_per_feature_and_split_and_the_model(penguins):
+    page = page_of(penguins)
+    assert "train split: " in page and "eval split: " in page and "Anomalies (ExampleValidator): none." in page
+    body_mass = cells(page, "body_mass_g")  # type, missing, mean, std, min, max, top
+    assert body_mass[0] == "int" and 2000 < float(body_mass[2]) < 6500
+    species = cells(page, "species")
+    assert species[0] == "string" and re.match(r"3 unique: (Adelie|Gentoo|Chinstrap) \(\d+\)", species[-1])
+    model = penguins.summary["training"]["model"]
+    assert cells(page, "parameters") == [f"{model['parameters']:,}"]
+    assert cells(page, "strategy") == ["DefaultDistributionStrategy (default)"]
+    assert cells(page, "replicas") == ["1"]
+    assert cells(page, "pushed version") == [penguins.summary["pushed_model_dir"]]
+
+
+def test_report_command_renders_the_same_page_again(penguins):
+    report = Path(penguins.summary["report_file"])
+    before = report.read_bytes()
+    report.unlink()
+    code, printed = cli("report", penguins.summary["run_id"], "--pipeline-root", str(report.parents[2]))
+    assert code == 0 and printed.strip() == f"report: {report}"
+    assert report.read_bytes() == before
+
+
+def test_runs_lists_the_run_from_ml_metadata(penguins):
+    code, printed = cli("runs", "--pipeline-root", str(Path(penguins.summary["summary_file"]).parents[2]))
+    assert code == 0
+    head, rule, *rows = printed.splitlines()
+    assert head.split() == ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed", "version"]
+    first = next(row for row in rows if penguins.summary["run_id"] in row)
+    metrics = penguins.summary["metrics"]
+    assert f"{metrics['loss']['value']:.4f}" in first and f"{metrics['accuracy']['value']:.4f}" in first
+    assert " complete " in first and " yes " in first and first.endswith(penguins.summary["pushed_model_dir"])
+
+
+def test_report_and_runs_name_a_pipeline_root_without_runs(tmp_path, capsys):
+    assert main(["runs", "--pipeline-root", str(tmp_path)]) == 2
+    assert f"--pipeline-root: {tmp_path} holds no ML Metadata (metadata.sqlite); has it run?" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; installed with apt-get when missing (the test set-up runs as root in CI)."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        pytest.fail("chromium is missing and the tests are not root: install it with `apt-get install chromium`")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]):
+        result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return shutil.which("chromium") or pytest.fail("apt-get installed chromium but it is not on PATH")
+
+
+def render(chromium: str, page: Path, screenshot: Path) -> str:
+    """Loads the page in headless Chromium, saves a screenshot, returns what it logged."""
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr",
+         "--v=0", "--virtual-time-budget=5000", "--window-size=1280,2400", f"--screenshot={screenshot}",
+         page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0 and screenshot.is_file(), result.stderr[-3000:]
+    return result.stderr
+
+
+def test_report_renders_in_headless_chromium_with_its_charts_and_no_console_errors(penguins, chromium, tmp_path):
+    page = page_of(penguins)
+    # The harness needs to run a script, which the report's policy forbids: allow inline scripts
+    # in the copy, and nothing more.
+    assert CONTENT_SECURITY_POLICY in page
+    assert not re.search(r'(src|href)=["\'](?!data:)', page)  # self-contained: nothing to fetch
+    harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")
+    copy = tmp_path / "report.html"
+    copy.write_text(harnessed.replace("</body>", HARNESS, 1), encoding="utf-8")
+    logged = render(chromium, copy, tmp_path / "report.png")
+
+    console = [line for line in logged.splitlines() if ":CONSOLE" in line]
+    harness = [line for line in console if HARNESS_MARK in line]
+    assert len(harness) == 1, logged[-3000:]
+    assert [line for line in console if HARNESS_MARK not in line] == []  # no errors, no blocked fetches
+    found = re.search(r"images=(\d+) broken=(\[.*?\]) height=(\d+)", harness[0])
+    assert int(found.group(1)) >= 2 and found.group(2) == "[]"  # learning curves + confusion matrix decoded
+    assert int(found.group(3)) > 2000  # every section laid out
+
+    screenshot = Image.open(tmp_path / "report.png").convert("RGB")
+    assert screenshot.size == (1280, 2400)
+    colors = screenshot.getcolors(maxcolors=1 << 20)
+    assert len(colors) > 200  # text, tables and the charts' lines and fills, not a blank page
+    # the learning curves' blue and orange lines are on screen
+    pixels = set(screenshot.getdata())
+    near = lambda rgb: any(sum(abs(a - b) for a, b in zip(rgb, pixel)) < 30 for pixel in pixels)  # noqa: E731
+    assert near((31, 119, 180)) and near((255, 127, 14))
+
+
+def test_the_report_itself_loads_without_console_messages(penguins, chromium, tmp_path):
+    logged = render(chromium, Path(penguins.summary["report_file"]), tmp_path / "plain.png")
+    assert [line for line in logged.splitlines() if ":CONSOLE" in line] == []
