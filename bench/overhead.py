@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/overhead.py                                   # 1k, 10k, 100k, 1M rows
     .venv/bin/python bench/overhead.py --rows 1000 --epochs 1            # smoke
+    .venv/bin/python bench/overhead.py --recipe digits_cnn               # the image folder, CNN
 
 For each size: the scaled penguins CSV (bench/scaled_data.py, cached), then bench/plain_keras.py
 and a fresh pipeline run of the penguins recipe on it, both as new processes timed from start
@@ -9,6 +10,10 @@ to finish, both fitting the same network for the same epochs with early stopping
 same pipeline command again (the cached re-run a user gets by repeating it). Prints a Markdown
 table: seconds, the ratio pipeline/plain, the fixed overhead (pipeline - plain), and each
 component's seconds as ML Metadata recorded them.
+
+`--recipe digits_cnn` does the same for the image recipe on the shipped digits PNG folder
+(data/digits_images/train, 1,437 images; no scaling): bench/plain_keras_images.py reads it with
+`image_dataset_from_directory` and fits the recipe's CNN.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.scaled_data import scaled_penguins  # noqa: E402
 
-COMPONENTS = ("CsvExampleGen", "StatisticsGen", "Transform", "Trainer", "Evaluator")
+COMPONENTS = ("ExampleGen", "StatisticsGen", "Transform", "Trainer", "Evaluator")
+# recipe -> the plain script that is its baseline
+PLAIN_SCRIPTS = {"penguins": "plain_keras.py", "digits_cnn": "plain_keras_images.py"}
+DIGITS_TRAIN = REPO / "data" / "digits_images" / "train"
 QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -39,15 +47,16 @@ def timed(command: list[str]) -> tuple[float, str]:
     return time.monotonic() - started, result.stdout
 
 
-def plain_run(data: Path, epochs: int) -> dict:
-    seconds, printed = timed([sys.executable, str(REPO / "bench" / "plain_keras.py"), str(data), "--epochs", str(epochs)])
+def plain_run(recipe: str, data: Path, epochs: int) -> dict:
+    script = REPO / "bench" / PLAIN_SCRIPTS[recipe]
+    seconds, printed = timed([sys.executable, str(script), str(data), "--epochs", str(epochs)])
     return {"wall": seconds, **json.loads(printed.strip().splitlines()[-1])}
 
 
-def pipeline_run(data: Path, epochs: int, root: Path) -> dict:
+def pipeline_run(recipe: str, data: Path, epochs: int, root: Path) -> dict:
     summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
     command = [
-        sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
+        sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"),
         "--data", str(data), "--epochs", str(epochs), "--set", "training.early_stopping.enabled=false",
         "--set", "evaluation.max_loss=100", "--set", "evaluation.min_accuracy=0",
         "--pipeline-root", str(root / "pipeline"), "--serving-dir", str(root / "serving"),
@@ -58,14 +67,20 @@ def pipeline_run(data: Path, epochs: int, root: Path) -> dict:
     return {"wall": seconds, "summary": summary}
 
 
-def measure(rows: int, epochs: int, cache_dir: Path, scratch: Path) -> dict:
-    data = scaled_penguins(rows, cache_dir)
-    root = scratch / f"rows-{rows}"
+def measure(recipe: str, rows: int, epochs: int, cache_dir: Path, scratch: Path) -> dict:
+    data = scaled_penguins(rows, cache_dir) if recipe == "penguins" else DIGITS_TRAIN
+    root = scratch / f"{recipe}-{rows}"
     root.mkdir()
-    plain = plain_run(data, epochs)
-    first = pipeline_run(data, epochs, root)
-    rerun = pipeline_run(data, epochs, root)
+    plain = plain_run(recipe, data, epochs)
+    first = pipeline_run(recipe, data, epochs, root)
+    rerun = pipeline_run(recipe, data, epochs, root)
     return {"rows": rows, "plain": plain, "pipeline": first, "rerun": rerun}
+
+
+def component_seconds(components: dict, name: str) -> float:
+    """A component's seconds; "ExampleGen" is CsvExampleGen or ImageExampleGen."""
+    found = components.get(name) or components.get(f"Csv{name}") or components.get(f"Image{name}") or {}
+    return found.get("seconds", 0)
 
 
 def table(results: list[dict]) -> str:
@@ -79,24 +94,27 @@ def table(results: list[dict]) -> str:
         cached = sum(state["state"] == "CACHED" for state in rerun_states)
         cells = [f"{r['rows']:,}", f"{plain:.1f}", f"{pipeline:.1f}", f"{pipeline / plain:.2f}",
                  f"{pipeline - plain:.1f}", f"{rerun:.1f}", f"{cached}/{len(rerun_states)}",
-                 *(f"{components.get(name, {}).get('seconds', 0):.1f}" for name in COMPONENTS)]
+                 *(f"{component_seconds(components, name):.1f}" for name in COMPONENTS)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--recipe", choices=sorted(PLAIN_SCRIPTS), default="penguins")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000],
+                        help="penguins rows per run (the image recipe runs once, on its 1,437 images)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "data")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args(argv)
-    print(f"pipeline (BeamDagRunner) vs plain Keras, penguins network, {args.epochs} epochs, "
+    print(f"pipeline (BeamDagRunner) vs plain Keras, {args.recipe} network, {args.epochs} epochs, "
           f"{os.cpu_count()} cores", flush=True)
+    sizes = args.rows if args.recipe == "penguins" else [sum(1 for _ in DIGITS_TRAIN.glob("*/*.png"))]
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        for rows in args.rows:
-            results.append(measure(rows, args.epochs, args.cache_dir, Path(scratch)))
+        for rows in sizes:
+            results.append(measure(args.recipe, rows, args.epochs, args.cache_dir, Path(scratch)))
             print(table(results[-1:]).splitlines()[-1], flush=True)
     print()
     print(table(results))

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/serving.py                      # trains and pushes the penguins recipe once
     .venv/bin/python bench/serving.py --model output/penguins/serving/<version>
+    .venv/bin/python bench/serving.py --model output/digits_cnn/serving/<version>   # an image model
 
 Three ways to get class probabilities for the same penguins rows, each a traced TensorFlow graph
 called from Python, at batch 1 and 256:
@@ -11,6 +12,11 @@ called from Python, at batch 1 and 256:
 - `serving_default`: serialized tf.Examples in (parsing, Transform, model).
 Prints p50 and p99 milliseconds per call, rows per second, and p50 as a ratio of the bare
 model's; the target is p50 <= 1.5x.
+
+For an image model (its raw input is `image`) the inputs are the held-out digits PNGs
+(data/digits_images/test): `bare Keras` gets them decoded and scaled by the model's own
+Transform graph beforehand, `serving_raw` gets the PNG bytes, `serving_default` tf.Examples
+holding them.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ import tensorflow as tf  # noqa: E402
 
 from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
-from components.predict import load_model, raw_columns, raw_input_dtypes, to_example  # noqa: E402
+from components.predict import load_model, raw_columns, raw_input_dtypes, takes_images, to_example  # noqa: E402
 
 PENGUINS = REPO / "data" / "penguins" / "penguins.csv"
+DIGITS_TEST = REPO / "data" / "digits_images" / "test"
 
 
 def pushed_model(cache_dir: Path) -> Path:
@@ -50,10 +57,16 @@ def callables(model_dir: Path, batch: int) -> dict:
     """Name -> a zero-argument call of that variant on `batch` rows (inputs prepared beforehand)."""
     serving = load_model(str(model_dir))
     keras_model = tf.keras.models.load_model(str(model_dir))
-    dtypes = raw_input_dtypes(serving)
-    rows = rows_of(batch)
-    examples = tf.constant([to_example(row, dtypes).SerializeToString() for row in rows])
-    columns = raw_columns(rows, dtypes)
+    if takes_images(serving):
+        pngs = sorted(DIGITS_TEST.glob("*/*.png"))
+        contents = [pngs[i % len(pngs)].read_bytes() for i in range(batch)]
+        examples = tf.constant([image_example(content) for content in contents])
+        columns = {features.IMAGE: tf.constant(contents)}
+    else:
+        dtypes = raw_input_dtypes(serving)
+        rows = rows_of(batch)
+        examples = tf.constant([to_example(row, dtypes).SerializeToString() for row in rows])
+        columns = raw_columns(rows, dtypes)
     transformed = serving.signatures[features.TRANSFORM_SIGNATURE](examples=examples)
     model_inputs = {name: transformed[name] for name in keras_model.input_names}
     bare = tf.function(lambda inputs: keras_model(inputs, training=False))
@@ -64,6 +77,12 @@ def callables(model_dir: Path, batch: int) -> dict:
         "serving_raw": lambda: raw_signature(**columns),
         "serving_default": lambda: example_signature(examples=examples),
     }
+
+
+def image_example(content: bytes) -> bytes:
+    example = tf.train.Example()
+    example.features.feature[features.IMAGE].bytes_list.value.append(content)
+    return example.SerializeToString()
 
 
 def latencies(call, calls: int, warmup: int = 20) -> list[float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import tensorflow_model_analysis as tfma
+from google.protobuf.wrappers_pb2 import BoolValue
 
 from components import features
 from components.settings import EvaluationSpec
@@ -67,6 +68,9 @@ def eval_config(task: str, spec: EvaluationSpec) -> tfma.EvalConfig:
         model_specs=[model_spec],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        # Only the metrics above. TFMA's default adds the metrics the Keras model was compiled
+        # with, computed by loading each model (candidate and baseline) a second time as Keras.
+        options=tfma.Options(include_default_metrics=BoolValue(value=False)),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
-from tfx import v1 as tfx
+from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
 from components import features
@@ -44,7 +44,7 @@ HISTORY_FILE = "history.json"
 MODEL_FILE = "model.json"
 
 
-def run_fn(fn_args: tfx.components.FnArgs) -> None:
+def run_fn(fn_args: FnArgs) -> None:
     """Called by the TFX Trainer; settings arrive in `custom_config`."""
     config = fn_args.custom_config
     data = from_dict(DataSpec, config["data"], "data")
@@ -167,7 +167,7 @@ def describe_model(model: tf.keras.Model, inputs: InputSpec) -> dict[str, Any]:
 
 def make_dataset(
     file_pattern: list[str],
-    data_accessor: tfx.components.DataAccessor,
+    data_accessor: DataAccessor,
     transform_output: tft.TFTransformOutput,
     batch_size: int,
     shuffle_seed: int | None,

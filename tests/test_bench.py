@@ -67,6 +67,18 @@ def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
     assert "CACHED" in states
 
 
+def test_plain_image_script_fits_the_digits_folder():
+    """The baseline of `overhead.py --recipe digits_cnn` (the pipeline side is the image e2e runs)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(overhead.REPO / "bench" / "plain_keras_images.py"),
+                             str(overhead.DIGITS_TRAIN), "--epochs", "2"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert measured["seconds"] > 0 and measured["val_accuracy"] > 0.3  # 10 classes, 2 epochs
+
+
 def test_strategies_benchmark_runs_default_and_mirrored(penguins, tmp_path):
     cache = tmp_path / "cache" / "penguins"
     cache.mkdir(parents=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench import image_accuracy
+from bench import image_accuracy, serving
 from components import features, image_data
 from components.predict import load_model, predict_images
 from pipeline.cli import main
@@ -59,7 +60,9 @@ def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
     page = Path(run.summary["report_file"]).read_text()
     assert f"Images: {images['read']} read, {images['skipped']} skipped." in page
     assert all(f"<td>{path}</td>" in page for path in bad)
-    assert all(f"<tr><td>{digit}</td>" in page for digit in "0123456789")  # per-class scores by class name
+    # per-class scores by class name, and their examples add up to the eval split the gate read
+    support = [float(n) for n in re.findall(r"<tr><td[^>]*>\d</td>(?:<td[^>]*>[\d.]+</td>){2}<td[^>]*>(\d+)</td></tr>", page)]
+    assert len(support) == 10 and sum(support) == run.summary["metrics"]["example_count"]
 
 
 def test_pushed_cnn_classifies_png_bytes_of_the_test_folder(folder_run):
@@ -134,3 +137,14 @@ def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(t
     assert f"input error: {tmp_path / 'pets'}: {len(bad)} of " in err
     assert all(f"  {path}: " in err for path in bad)
     assert run.serving_dir == serving and tree_digest(serving) == digests
+
+
+def test_serving_benchmark_times_the_image_model_on_png_bytes(folder_run):
+    run, _ = folder_run
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert serving.main(["--model", run.summary["pushed_model_dir"], "--calls", "5", "--batches", "1", "4"]) == 0
+    rows = [line.strip("|").split("|") for line in printed.getvalue().splitlines() if line.startswith("| ") and "---" not in line]
+    rows = [[cell.strip() for cell in row] for row in rows[1:]]  # the header row first
+    assert [(r[0], r[1]) for r in rows] == [(b, v) for b in ("1", "4") for v in ("bare Keras", "serving_raw", "serving_default")]
+    assert all(float(r[2]) > 0 for r in rows)

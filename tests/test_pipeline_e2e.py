@@ -144,7 +144,7 @@ def test_pushed_model_agrees_with_the_trainers_keras_model(penguins):
     raw_spec = {k: v for k, v in transform_output.raw_feature_spec().items() if k != "species"}
     dtypes = raw_input_dtypes(serving)
     examples = tf.constant([to_example(row, dtypes).SerializeToString() for row in rows])
-    transformed = transform_output.transform_raw_features(tf.io.parse_example(examples, raw_spec))
+    transformed = transform_output.transform_features_layer()(tf.io.parse_example(examples, raw_spec))
     expected = keras_model({name: transformed[name] for name in keras_model.input_names}).numpy()
     np.testing.assert_allclose(predict_examples(serving, rows)[features.PROBABILITIES], expected, rtol=1e-5, atol=1e-6)
 

@@ -129,15 +129,19 @@ def test_report_and_runs_name_a_pipeline_root_without_runs(tmp_path, capsys):
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium; installed with apt-get when missing (the test set-up runs as root in CI)."""
+    """Debian's chromium; installed with apt-get (as root, or with password-less sudo) when missing."""
     found = shutil.which("chromium")
     if found:
         return found
-    if os.geteuid() != 0:
-        pytest.fail("chromium is missing and the tests are not root: install it with `apt-get install chromium`")
+    if os.geteuid() == 0:
+        as_root = []
+    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        as_root = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+    else:
+        pytest.fail("chromium is missing and apt-get needs root: install it with `sudo apt-get install chromium`")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]):
-        result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        result = subprocess.run(as_root + command, capture_output=True, text=True, env=environment)
         if result.returncode != 0:
             pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return shutil.which("chromium") or pytest.fail("apt-get installed chromium but it is not on PATH")
