@@ -164,3 +164,16 @@ def test_exponent_numbers_are_numbers_although_yaml_reads_them_as_text():
     assert config.model.learning_rate == 0.0002
     with pytest.raises(ConfigError, match="model.learning_rate: expected a number, got 'fast'"):
         load_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "fast"})
+
+
+def test_local_runs_give_tfx_no_beam_args_so_it_builds_no_sdist_of_itself(tmp_path):
+    """With any Beam args, each TFX Beam component first packages TFX for remote workers
+    (dependency_utils.make_beam_dependency_flags): seconds per component that a local
+    DirectRunner never uses. Beam's own defaults are the in-memory DirectRunner."""
+    from pipeline.pipeline import create_pipeline
+
+    config = load_config(REPO / "configs" / "penguins.yaml", {"output.pipeline_root": str(tmp_path)})
+    assert create_pipeline(config).beam_pipeline_args == []
+    multi = load_config(REPO / "configs" / "penguins.yaml", {
+        "output.pipeline_root": str(tmp_path), "runner.beam_args": ["--direct_running_mode=multi_processing"]})
+    assert create_pipeline(multi).beam_pipeline_args == ["--direct_running_mode=multi_processing"]
