@@ -86,12 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="TFX pipeline for Keras models: ingest, check, standardize, train, gate, push.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser(
+    run = _add_command(
+        commands,
         "run",
         help="run the pipeline locally on a CSV file or folder",
         description="Run the whole pipeline locally and print a summary.",
         epilog=RUN_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_recipe_flags(
         run,
@@ -104,27 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--summary-json", help="also write the run summary to this file")
     _add_run_options(run)
 
-    sweep = commands.add_parser(
+    sweep = _add_command(
+        commands,
         "sweep",
         help="run one pipeline per row of an MLP configuration table and write it as Markdown",
         description="Runs the sweep's recipe once per row (layers, regularizer, optimizer) and "
                     "writes the train/test accuracy table.",
         epilog=SWEEP_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("--sweep", required=True, help="sweep file (see configs/sweeps/)")
     sweep.add_argument("--epochs", type=int, help="maximum epochs for every row")
     sweep.add_argument("--output", help="Markdown file to write (default: next to the sweep's runs)")
     _add_run_options(sweep)
 
-    compile_ = commands.add_parser(
+    compile_ = _add_command(
+        commands,
         "compile",
         help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)",
         description="Compiles the same pipeline with KubeflowV2DagRunner into a KFP v2 PipelineJob JSON. "
                     "Relative data paths resolve inside the image (kubeflow.image_workdir); the pipeline "
                     "root must be object storage (gs://, s3://). Nothing is read or written there.",
         epilog=COMPILE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
     compile_.add_argument("--image", help="container image with this project installed (see Dockerfile)")
@@ -138,12 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(compile_)
 
-    submit = commands.add_parser(
+    submit = _add_command(
+        commands,
         "submit",
         help="submit a compiled pipeline to a Kubeflow Pipelines endpoint",
         description="Submits a compiled pipeline (from `compile`) with kfp.Client and prints the run id and URL.",
         epilog=SUBMIT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
     submit.add_argument("--pipeline", default="pipeline.json", help="compiled spec (default pipeline.json)")
@@ -155,13 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--verbose", action="store_true", help="show library logs")
     submit.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
-    predict = commands.add_parser(
+    predict = _add_command(
+        commands,
         "predict",
         help="predict with a pushed model from image files or CSV/JSON rows",
         description="Loads a pushed SavedModel and prints the predicted class and its probability (or the "
                     "regression prediction) for each image file, or each row of CSV / JSON / JSON-lines files.",
         epilog=PREDICT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("--model", required=True,
                          help="a pushed model version dir, or the serving dir (its newest version is used)")
@@ -170,33 +170,33 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
-    report = commands.add_parser(
+    report = _add_command(
+        commands,
         "report",
         help="render a run's HTML report again (learning curves, gate, data, model)",
         description="Renders report.html of a run from its summary and artifacts and prints its path. RUN is "
                     "a run id, a run's directory or its summary.json; without RUN, the newest run. With --config, "
                     "the recipe's newest run is read again from ML Metadata first (also a run that failed).",
         epilog=REPORT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("run", nargs="?", metavar="RUN", help="run id, run directory or summary.json")
     _add_store_flags(report)
 
-    runs = commands.add_parser(
+    runs = _add_command(
+        commands,
         "runs",
         help="list past runs from ML Metadata: time, metrics, blessed, pushed version",
         description="Lists every run recorded in ML Metadata, oldest first, as a table.",
         epilog=RUNS_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_store_flags(runs)
 
-    models = commands.add_parser(
+    models = _add_command(
+        commands,
         "models",
         help="list the registered models with their parameter counts",
         description="Builds every registered model for one input shape and lists its parameter count.",
         epilog=MODELS_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     models.add_argument("--input-shape", default="28,28,1", type=_shape,
                         help="HEIGHT,WIDTH,CHANNELS of the input image; dense models read it flattened "
@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     models.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
+
+
+def _add_command(commands: Any, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with its examples, laid out as written."""
+    return commands.add_parser(name, help=help, description=description, epilog=epilog,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _add_recipe_flags(
