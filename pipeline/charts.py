@@ -32,7 +32,7 @@ def learning_curves(
         axes.plot(epochs, history[name], color=_TRAIN, marker=".", label=f"train {name}")
         if f"val_{name}" in history:
             axes.plot(epochs, history[f"val_{name}"], color=_VALIDATION, marker=".", label=f"validation {name}")
-        axes.axvline(kept_epoch, color="#2ca02c", linestyle="--", label=f"kept (best) epoch {kept_epoch}")
+        axes.axvline(kept_epoch, color="#2ca02c", linestyle="--", label=f"weights kept: epoch {kept_epoch}")
         if stopped_early:
             axes.axvline(epochs_run, color="#d62728", linestyle=":", label=f"early stop at epoch {epochs_run}")
         axes.set_xlabel("epoch")

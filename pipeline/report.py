@@ -233,13 +233,13 @@ def _training_section(training: dict[str, Any], task: str) -> str:
         history = json.load(f)["history"]
     metric = "accuracy" if task != "regression" else next(
         (name for name in history if not name.startswith("val_") and name != "loss"), None)
-    stop = ("stopped early at epoch {epochs_run}".format(**training) if training["stopped_early"]
-            else f"ran all {training['epochs_run']} epochs")
-    chart = charts.learning_curves(history, training["kept_epoch"], training["stopped_early"], metric)
+    epochs_run, kept = training["epochs_run"], training["kept_epoch"]
+    stop = f"stopped early at epoch {epochs_run}" if training["stopped_early"] else f"ran all {epochs_run} epochs"
+    why = "the best validation loss" if kept != epochs_run else "the last epoch"
+    chart = charts.learning_curves(history, kept, training["stopped_early"], metric)
     return (
         "<h2>Learning curves</h2>\n"
-        f"<p>Training {stop}; the weights of epoch {training['kept_epoch']} were kept "
-        f"(the best validation loss).</p>\n"
+        f"<p>Training {stop}; the weights of epoch {kept} were kept ({why}).</p>\n"
         f'<img class="chart" alt="learning curves" src="{chart}">'
     )
 

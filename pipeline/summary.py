@@ -18,9 +18,9 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components.anomalies import read_anomalies
 from components.evaluation import gated_metrics
-from components.settings import TASKS
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
+from components.settings import TASKS
 from components.trainer import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
 
