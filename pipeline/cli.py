@@ -519,6 +519,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _summary_file(args: argparse.Namespace) -> str:
     """The summary.json that RUN names, or the newest one under the pipeline roots."""
+    import glob
+
     from components.settings import ConfigError
     from pipeline.summary import RUNS_DIR, SUMMARY_FILE
 
@@ -529,12 +531,7 @@ def _summary_file(args: argparse.Namespace) -> str:
         if not os.path.isfile(path):
             raise ConfigError(f"RUN: {args.run} holds no {SUMMARY_FILE}")
         return path
-    runs = [
-        os.path.join(root, RUNS_DIR, run_id, SUMMARY_FILE)
-        for root in _pipeline_roots(args)
-        for run_id in sorted(os.listdir(os.path.join(root, RUNS_DIR)) if os.path.isdir(os.path.join(root, RUNS_DIR)) else [])
-        if os.path.isfile(os.path.join(root, RUNS_DIR, run_id, SUMMARY_FILE))
-    ]
+    runs = [path for root in _pipeline_roots(args) for path in glob.glob(os.path.join(root, RUNS_DIR, "*", SUMMARY_FILE))]
     if args.run:
         runs = [path for path in runs if os.path.basename(os.path.dirname(path)) == args.run]
         if not runs:

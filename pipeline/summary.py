@@ -61,8 +61,6 @@ def summarize(config: RunConfig) -> dict[str, Any]:
     run_id, nodes = latest_run(store, config.name)
     evaluator = nodes.get("Evaluator")
     pusher = nodes.get("Pusher")
-    blessed = bool(evaluator and evaluator.output_property("blessing", "blessed"))
-    pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
     example_gen = nodes.get("ImageExampleGen" if config.data.is_image else "CsvExampleGen")
     summary = {
         "pipeline": config.name,
@@ -71,8 +69,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
         "model": config.model.name,
         "data": config.data.path,
         "classes": config.data.classes or None,
-        "blessed": blessed,
-        "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
+        **gate_outcome(evaluator, pusher),
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
         "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
         "images": image_record(example_gen) if config.data.is_image else None,
@@ -132,18 +129,25 @@ def list_runs(metadata_path: str) -> list[dict[str, Any]]:
     for pipeline in store.get_contexts_by_type("pipeline"):
         for run in pipeline_runs(store, pipeline.name):
             nodes = run_nodes(store, run, pipeline.name)
-            evaluator, pusher = nodes.get("Evaluator"), nodes.get("Pusher")
-            pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
+            evaluator = nodes.get("Evaluator")
             records.append({
                 "pipeline": pipeline.name,
                 "run_id": run.name,
                 "started": run.create_time_since_epoch / 1000.0,
                 "state": _run_state(nodes),
                 "metrics": _candidate_metrics(_uri(evaluator, "evaluation")),
-                "blessed": bool(evaluator and evaluator.output_property("blessing", "blessed")),
-                "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
+                **gate_outcome(evaluator, nodes.get("Pusher")),
             })
     return sorted(records, key=lambda record: record["started"])
+
+
+def gate_outcome(evaluator: NodeRun | None, pusher: NodeRun | None) -> dict[str, Any]:
+    """Whether the Evaluator blessed the model, and where the Pusher put it (None: not pushed)."""
+    pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
+    return {
+        "blessed": bool(evaluator and evaluator.output_property("blessing", "blessed")),
+        "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
+    }
 
 
 def _run_state(nodes: dict[str, NodeRun]) -> str:
