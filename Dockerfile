@@ -5,7 +5,7 @@
 #   CPU:  docker build -t IMAGE .
 #   GPU:  docker build -t IMAGE --build-arg BASE_IMAGE=tensorflow/tensorflow:2.16.2-gpu .
 #
-# The GPU base brings CUDA and cuDNN for TensorFlow 2.16.2 (Python 3.11); the pins below keep its
+# The GPU base brings CUDA and cuDNN for TensorFlow 2.16.2 (Python 3.11); the lock keeps its
 # TensorFlow. See docs/kubeflow.md for build, push, compile and submit.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
@@ -19,16 +19,14 @@ ENV PIP_IGNORE_REQUIRES_PYTHON=1 \
 WORKDIR /pipeline
 
 # Dependencies first, in their own layer: a code change does not reinstall 3 GB of wheels.
-COPY setup.py constraints.txt ./
-RUN mkdir -p pipeline components \
-    && touch pipeline/__init__.py components/__init__.py \
-    && pip install --no-cache-dir '.[kubeflow]' -c constraints.txt \
-    && pip uninstall -y keras-tfx-pipeline \
-    && rm -rf pipeline components build ./*.egg-info
+# The same requirements.lock as the dev venv and CI (it includes the `kubeflow` extra).
+COPY requirements.lock ./
+COPY tools/install-lock.sh tools/
+RUN sh tools/install-lock.sh pip --no-cache-dir
 
 COPY pipeline/ pipeline/
 COPY components/ components/
-RUN pip install --no-cache-dir --no-deps .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 # Recipes and shipped data: relative data paths in a compiled recipe resolve here
 # (kubeflow.image_workdir, default /pipeline).

@@ -1,20 +1,29 @@
-# `make run` and `make test` create the virtual environment on first use (Python 3.11).
+# `make run` and `make test` create the virtual environment on first use (Python 3.11) from
+# requirements.lock: every package pinned with its file's hash, so a venv built on any day is
+# the same. `make lock` regenerates the lock from setup.py and constraints.txt (see README).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.lock
 # TFX 1.16's wheels declare Python < 3.11; they install and run on 3.11 (see README).
 export PIP_IGNORE_REQUIRES_PYTHON := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv run test test-fast bench clean
+.PHONY: venv lock run test test-fast bench clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.py constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -e '.[data,test]' -c constraints.txt
+# A changed lock rebuilds the venv from scratch, so nothing the lock no longer names stays in it.
+$(STAMP): $(LOCK) setup.py tools/install-lock.sh
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	sh tools/install-lock.sh $(BIN)/pip
+	$(BIN)/pip install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+lock:
+	$(PYTHON) tools/lock.py
 
 run: venv
 	$(BIN)/python -m pipeline run --config configs/penguins.yaml

@@ -1,4 +1,5 @@
-"""Installable package: `pip install -e . -c constraints.txt` (see README)."""
+"""Installable package. Its requirements, with constraints.txt, are what `make lock` resolves into
+requirements.lock; the venv installs the lock, then this package with --no-deps (see README)."""
 
 from setuptools import find_packages, setup
 
@@ -19,7 +20,7 @@ setup(
     extras_require={
         # pillow: data/prepare.py writes the digits PNGs; the tests write images in every format.
         "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3", "pillow>=10"],
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "pillow>=10"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "pytest-randomly>=3.15", "pillow>=10"],
         # In the Kubeflow image: s3:// (S3, MinIO) for tf.io.gfile, matching TensorFlow 2.16.
         "kubeflow": ["tensorflow-io==0.37.1"],
     },

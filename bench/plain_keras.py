@@ -7,7 +7,7 @@ It is written as such a user would write it today: Keras 3 (TensorFlow 2.16's de
 numbers are imputed with the training mean and z-scored, with a missing
 indicator per column; strings are one-hot encoded; 2/3 of the rows train, 1/3 validate. The
 network is the penguins recipe's (Dense 32-16 ReLU, softmax, Adam 0.01, batch 32), fit for the
-same epochs without early stopping. Prints one JSON line: seconds from start (imports included)
+same epochs without early stopping, seeded like the pipeline's Trainer. Prints one JSON line: seconds from start (imports included)
 to a fitted model, and the validation loss and accuracy.
 """
 
@@ -46,8 +46,10 @@ def main() -> None:
     parser.add_argument("--label", default="species")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0, help="weights and shuffling (as the recipe's training.seed)")
     args = parser.parse_args()
 
+    keras.utils.set_random_seed(args.seed)
     frame = pd.read_csv(args.data)
     frame = frame[frame[args.label].notna()].reset_index(drop=True)
     train = np.random.default_rng(0).random(len(frame)) < 2 / 3

@@ -29,8 +29,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--size", type=int, default=8, help="image height and width")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0, help="weights, augmentation and shuffling")
     args = parser.parse_args()
 
+    keras.utils.set_random_seed(args.seed)
     common = dict(color_mode="grayscale", image_size=(args.size, args.size), batch_size=args.batch_size,
                   validation_split=1 / 3, seed=0)
     train = keras.utils.image_dataset_from_directory(args.data, subset="training", **common)

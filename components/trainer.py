@@ -208,11 +208,14 @@ def fit(
 ) -> tuple[tf.keras.callbacks.History, tf.keras.callbacks.EarlyStopping | None]:
     """Fit with TensorBoard logs and, when enabled, early stopping that restores the best epoch.
 
-    A loss that turns NaN or infinite stops training at that batch (TerminateOnNaN) and fails
-    the run with `TrainingError`, so no such model is exported, evaluated or pushed."""
+    A loss that turns NaN or infinite stops training at that batch (TerminateOnNaN), and weights
+    that do stop it at the end of that epoch (`FiniteWeights`); either fails the run with
+    `TrainingError`, so no such model is exported, evaluated or pushed."""
+    weights_check = FiniteWeights()
     callbacks: list[tf.keras.callbacks.Callback] = [
         tf.keras.callbacks.TensorBoard(log_dir=log_dir),
         tf.keras.callbacks.TerminateOnNaN(),
+        weights_check,
     ]
     stopper = early_stopping(training.early_stopping) if training.early_stopping.enabled else None
     if stopper:
@@ -221,7 +224,13 @@ def fit(
         train, validation_data=validation, epochs=training.epochs, callbacks=callbacks, verbose=2
     )
     check_finite_losses(history)
+    weights_check.raise_if_found()
     return history, stopper
+
+
+DIVERGED_ADVICE = (
+    "training stopped and no model is exported; lower model.learning_rate or look for extreme values in the data"
+)
 
 
 def check_finite_losses(history: tf.keras.callbacks.History) -> None:
@@ -230,9 +239,40 @@ def check_finite_losses(history: tf.keras.callbacks.History) -> None:
             if not math.isfinite(value):
                 raise TrainingError(
                     f"the {'training' if name == 'loss' else 'validation'} loss became {value} in epoch {epoch}: "
-                    f"training stopped and no model is exported; lower model.learning_rate or look for "
-                    f"extreme values in the data"
+                    f"{DIVERGED_ADVICE}"
                 )
+
+
+class FiniteWeights(tf.keras.callbacks.Callback):
+    """Stops training at the end of an epoch whose weights are no longer all finite.
+
+    The loss alone can hide a model that diverged. With oneDNN on (TensorFlow's default on CPUs
+    with AVX512_VNNI, AVX512_BF16 or AMX: `DefaultOneDnnPolicy` in tensorflow/core/util/port.cc),
+    grappler fuses MatMul+BiasAdd+Relu into one oneDNN kernel whose ReLU turns NaN into 0: NaN
+    weights then give finite logits and a finite loss (log(classes) for a softmax), so
+    TerminateOnNaN never fires. Without oneDNN the same NaN reaches the loss. Checked once per
+    epoch: one read of every weight, not one per batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        name = first_non_finite_weight(self.model)
+        if name is not None:
+            self.found = f"the weight {name} became NaN or infinite in epoch {epoch + 1} with a finite loss"
+            self.model.stop_training = True
+
+    def raise_if_found(self) -> None:
+        if self.found:
+            raise TrainingError(f"{self.found}: {DIVERGED_ADVICE}")
+
+
+def first_non_finite_weight(model: tf.keras.Model) -> str | None:
+    for weight in model.weights:
+        if weight.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(weight))):
+            return weight.name
+    return None
 
 
 def early_stopping(spec: EarlyStoppingSpec) -> tf.keras.callbacks.EarlyStopping:

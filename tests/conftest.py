@@ -20,6 +20,16 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def same_seeds_whatever_ran_before():
+    """Every test starts from the same Python, NumPy and TensorFlow seeds, so what it computes
+    does not depend on which tests its worker ran before it (pytest-randomly shuffles the order
+    and reseeds Python and NumPy per test, but not TensorFlow)."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:

@@ -133,7 +133,8 @@ def test_the_module_functions_named_in_the_spec_are_inside_the_image(gcs_job):
     assert importlib.util.find_spec(TFX_ENTRYPOINT[-1]) is not None  # the entrypoint module exists in tfx
     dockerfile = (REPO / "Dockerfile").read_text()
     assert f"ENTRYPOINT {json.dumps(TFX_ENTRYPOINT)}" in dockerfile
-    assert "pip install --no-cache-dir --no-deps ." in dockerfile
+    assert "pip install --no-cache-dir --no-deps --no-build-isolation ." in dockerfile
+    assert "sh tools/install-lock.sh pip" in dockerfile and "COPY requirements.lock ./" in dockerfile
     assert "WORKDIR /pipeline" in dockerfile and "COPY data/ data/" in dockerfile
 
 

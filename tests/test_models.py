@@ -83,10 +83,10 @@ def test_every_registered_builder_is_named_after_itself_and_documented():
 
 def test_regression_head_predicts_in_the_labels_units():
     task = TaskSpec("regression", label_mean=4200.0, label_std=800.0)
+    tf.keras.utils.set_random_seed(0)
     model = build_model(INPUTS, task, ModelSpec(name="mlp_regressor", hidden_units=[4]))
     rescale = model.get_layer("prediction")
     assert (rescale.scale, rescale.offset) == (800.0, 4200.0)
-    tf.keras.utils.set_random_seed(0)
     x = batch(256, seed=2)
     y = 4200.0 + 800.0 * x["a_xf"][:, 0]
     history = model.fit(x, y, epochs=20, batch_size=32, verbose=0)

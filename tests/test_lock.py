@@ -1,0 +1,50 @@
+"""requirements.lock pins the whole venv, and still satisfies setup.py and constraints.txt."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = "keras-tfx-pipeline"
+# What a venv has besides the lock: pip comes with the venv, the project is installed after.
+NOT_LOCKED = {"pip", PROJECT}
+
+
+def locked() -> dict[str, str]:
+    text = (REPO / "requirements.lock").read_text()
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\\n    --hash=sha256:[0-9a-f]{64}$", text, re.M)
+    entries = [line for line in text.splitlines() if line and not line.startswith(("#", " "))]
+    assert len(pins) == len(entries), "every lock entry is name==version with one sha256 hash"
+    return {canonicalize_name(name): version for name, version in pins}
+
+
+def test_the_venv_holds_exactly_the_locked_packages_and_versions():
+    installed = {canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
+    for name in NOT_LOCKED:
+        installed.pop(name, None)
+    lock = locked()
+    assert {n: v for n, v in installed.items() if lock.get(n) != v} == {}, "installed but not locked (or at another version)"
+    assert sorted(set(lock) - set(installed)) == [], "locked but not installed"
+
+
+def test_the_lock_satisfies_every_requirement_of_the_project_and_its_extras():
+    lock = locked()
+    requirements = [Requirement(text) for text in metadata.requires(PROJECT)]
+    extras = {marker.split("==")[1].strip(" '\"") for r in requirements if r.marker for marker in [str(r.marker)]}
+    assert {"data", "test", "kubeflow"} <= extras
+    unmet = [str(r) for r in requirements
+             if canonicalize_name(r.name) not in lock or not r.specifier.contains(lock[canonicalize_name(r.name)])]
+    assert unmet == [], "run `make lock`: setup.py asks for more than the lock holds"
+
+
+def test_the_lock_keeps_every_pin_of_constraints_txt():
+    lock = locked()
+    pins = [Requirement(line.split("#")[0]) for line in (REPO / "constraints.txt").read_text().splitlines()
+            if line.split("#")[0].strip()]
+    assert len(pins) >= 3
+    assert {p.name: str(p.specifier) for p in pins} == {p.name: f"=={lock[canonicalize_name(p.name)]}" for p in pins}
