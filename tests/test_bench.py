@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import accuracy, overhead, serving, strategies
+from bench import accuracy, overhead, seed_spread, serving, strategies
 from bench.scaled_data import scaled_penguins
 
 pytestmark = pytest.mark.e2e
@@ -87,3 +87,11 @@ def test_strategies_benchmark_runs_default_and_mirrored(penguins, tmp_path):
                                  "--cache-dir", str(tmp_path / "cache")))
     assert [(r[1], r[2], r[3]) for r in rows] == [("default", "1", "32"), ("mirrored", "2", "64")]
     assert Path(penguins.summary["pushed_model_dir"]).is_dir()
+
+
+def test_seed_spread_runs_the_learning_test_with_onednn_on_and_off():
+    text = printed_by(seed_spread.main, "--names", "linear", "--seeds", "2")
+    rows = [line.split() for line in text.splitlines() if line.startswith("linear")]
+    assert [row[1] for row in rows] == ["on", "off"]
+    for _, _, low, median, high, over in rows:
+        assert 0 < float(low) <= float(median) <= float(high) < 0.7 and over == "-"

@@ -140,6 +140,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
     from components.settings import ModelSpec
 
     placement = choose_strategy("auto", cpu_devices=2)
+    tf.keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 2)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 0).astype("int64")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def locked() -> dict[str, str]:
 
 
 def test_the_venv_holds_exactly_the_locked_packages_and_versions():
-    installed = {canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
+    # Only the venv's site-packages: once imported, setuptools puts its vendored copies (with
+    # their own .dist-info) on sys.path too.
+    site_packages = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    installed = {canonicalize_name(dist.metadata["Name"]): dist.version
+                 for dist in metadata.distributions(path=site_packages)}
     for name in NOT_LOCKED:
         installed.pop(name, None)
     lock = locked()

@@ -65,6 +65,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def pretrained_base(tmp_path_factory) -> str:
     """A small CNN saved as .keras, standing in for downloaded ImageNet weights."""
+    tf.keras.utils.set_random_seed(0)  # built before the per-test seeding of conftest
     image = tf.keras.Input((8, 8, 1), name="image_xf")
     x = tf.keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv")(image)
     x = tf.keras.layers.MaxPooling2D(2, name="pool")(x)
@@ -83,19 +84,35 @@ def test_every_registered_model_has_a_learning_test():
     assert set(REGISTRY) == set(CASES) | {"transfer"}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_builder_learns_a_tiny_problem(name):
+# After/before loss on the tiny problem that counts as learning, and the epochs it takes. The
+# batch-norm networks get more epochs: evaluate() normalizes with the moving mean and variance
+# (momentum 0.99), which after 12 epochs of 8 steps still hold 0.99**96 = 38% of their initial
+# 0 and 1. Spread over seeds 0-19, oneDNN on and off: `python bench/seed_spread.py`.
+LEARNED_RATIO = 0.7
+EPOCHS = {"mlp_dropout_batchnorm": 45, "mlp_batchnorm_input": 45}
+DEFAULT_EPOCHS = 12
+
+
+def learning_losses(name: str, seed: int = 0) -> tuple[tf.keras.Model, float, float]:
+    """The builder's model and its loss on the tiny problem before and after training."""
     inputs, task, overrides = CASES[name]
-    tf.keras.utils.set_random_seed(0)
+    tf.keras.utils.set_random_seed(seed)
     model = build_model(inputs, task, spec_for(name, overrides))
     x, y = image_problem() if inputs.image else tabular_problem(task)
-    expected_width = 1 if task.task in ("binary", "regression") else task.num_classes
-    assert model.predict({k: v[:4] for k, v in x.items()}, verbose=0).shape == (4, expected_width)
     before = model.evaluate(x, y, verbose=0)[0]
     model.train_on_batch({k: v[:32] for k, v in x.items()}, y[:32])  # one step runs
-    model.fit(x, y, epochs=12, batch_size=32, verbose=0)
-    after = model.evaluate(x, y, verbose=0)[0]
-    assert after < 0.7 * before, (before, after)
+    model.fit(x, y, epochs=EPOCHS.get(name, DEFAULT_EPOCHS), batch_size=32, verbose=0)
+    return model, before, model.evaluate(x, y, verbose=0)[0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_builder_learns_a_tiny_problem(name):
+    model, before, after = learning_losses(name)
+    inputs, task, _ = CASES[name]
+    expected_width = 1 if task.task in ("binary", "regression") else task.num_classes
+    x, _ = image_problem() if inputs.image else tabular_problem(task)
+    assert model.predict({k: v[:4] for k, v in x.items()}, verbose=0).shape == (4, expected_width)
+    assert after < LEARNED_RATIO * before, (before, after)
 
 
 def test_transfer_trains_only_its_head_and_keeps_the_base_frozen(pretrained_base):
