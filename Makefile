@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python bench/image_accuracy.py
 	$(BIN)/python bench/strategies.py
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/seed_spread.py
 
 clean:
 	rm -rf output
