@@ -26,14 +26,19 @@ REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
 
 
-def ratios(names: list[str], seeds: int) -> dict[str, list[float]]:
-    """In this process: after/before for each builder and seed."""
+def model_zoo_tests():
+    """tests/test_model_zoo.py as a module, Keras 2 selected before TensorFlow loads."""
     sys.path[:0] = [str(REPO), str(TESTS)]
-    import components  # noqa: F401 - Keras 2 before TensorFlow
+    import components  # noqa: F401
     import test_model_zoo
 
-    return {name: [after / before for _, before, after in
-                   (test_model_zoo.learning_losses(name, seed) for seed in range(seeds))]
+    return test_model_zoo
+
+
+def ratios(names: list[str], seeds: int) -> dict[str, list[float]]:
+    """In this process: after/before for each builder and seed."""
+    learning_losses = model_zoo_tests().learning_losses
+    return {name: [after / before for _, before, after in (learning_losses(name, seed) for seed in range(seeds))]
             for name in names}
 
 
@@ -61,11 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(ratios(args.names, args.seeds)))
         return 0
-    sys.path[:0] = [str(REPO), str(TESTS)]
-    import components  # noqa: F401 - Keras 2 before TensorFlow
-    from test_model_zoo import CASES, LEARNED_RATIO as bound
-
-    names = args.names or sorted(CASES)
+    zoo = model_zoo_tests()
+    bound = zoo.LEARNED_RATIO
+    names = args.names or sorted(zoo.CASES)
     print(f"after/before loss of tests/test_model_zoo.py's learning test, seeds 0-{args.seeds - 1}, "
           f"bound < {bound}")
     print(f"{'builder':24s} {'oneDNN':6s} {'min':>6s} {'median':>6s} {'max':>6s}  seeds at or over the bound")

@@ -93,12 +93,17 @@ EPOCHS = {"mlp_dropout_batchnorm": 45, "mlp_batchnorm_input": 45}
 DEFAULT_EPOCHS = 12
 
 
+def tiny_problem(name: str):
+    inputs, task, _ = CASES[name]
+    return image_problem() if inputs.image else tabular_problem(task)
+
+
 def learning_losses(name: str, seed: int = 0) -> tuple[tf.keras.Model, float, float]:
     """The builder's model and its loss on the tiny problem before and after training."""
     inputs, task, overrides = CASES[name]
     tf.keras.utils.set_random_seed(seed)
     model = build_model(inputs, task, spec_for(name, overrides))
-    x, y = image_problem() if inputs.image else tabular_problem(task)
+    x, y = tiny_problem(name)
     before = model.evaluate(x, y, verbose=0)[0]
     model.train_on_batch({k: v[:32] for k, v in x.items()}, y[:32])  # one step runs
     model.fit(x, y, epochs=EPOCHS.get(name, DEFAULT_EPOCHS), batch_size=32, verbose=0)
@@ -108,9 +113,9 @@ def learning_losses(name: str, seed: int = 0) -> tuple[tf.keras.Model, float, fl
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_builder_learns_a_tiny_problem(name):
     model, before, after = learning_losses(name)
-    inputs, task, _ = CASES[name]
+    task = CASES[name][1]
     expected_width = 1 if task.task in ("binary", "regression") else task.num_classes
-    x, _ = image_problem() if inputs.image else tabular_problem(task)
+    x, _ = tiny_problem(name)
     assert model.predict({k: v[:4] for k, v in x.items()}, verbose=0).shape == (4, expected_width)
     assert after < LEARNED_RATIO * before, (before, after)
 
