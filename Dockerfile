@@ -1,4 +1,4 @@
-# The pipeline image: every Kubeflow pod (ExampleGen ... Pusher) runs TFX's executor entrypoint
+# The pipeline image: every Kubeflow pod (ExampleGen ... Pusher) runs our executor entrypoint
 # in it, with this project installed so `components.trainer.run_fn` and
 # `components.preprocessing.preprocessing_fn` import, and the shipped data under /pipeline/data.
 #
@@ -33,4 +33,4 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY configs/ configs/
 COPY data/ data/
 
-ENTRYPOINT ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+ENTRYPOINT ["python", "-m", "pipeline.kfp_entrypoint"]

@@ -42,6 +42,7 @@ bench: venv
 	$(BIN)/python bench/strategies.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/seed_spread.py
+	$(BIN)/python bench/spec_execution.py
 
 clean:
 	rm -rf output

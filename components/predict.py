@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from components import features
 from components.image_data import IMAGE_EXTENSIONS
+from components.pusher import latest_version
 from components.settings import InputError
 
 Row = Mapping[str, str]  # a CSV row as csv.DictReader gives it; "" is a missing cell
@@ -25,10 +26,10 @@ def model_version_dir(path: str) -> str:
     """`path` if it holds a SavedModel; for a Pusher's serving dir, its newest version."""
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         return path
-    versions = [name for name in os.listdir(path) if name.isdigit()] if os.path.isdir(path) else []
-    if not versions:
+    version = latest_version(path)
+    if version is None:
         raise InputError(f"{path}: neither a SavedModel nor a serving dir with numbered model versions")
-    return os.path.join(path, max(versions, key=int))
+    return version
 
 
 def takes_images(model: Any) -> bool:

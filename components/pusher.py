@@ -78,6 +78,21 @@ def _reason(error: OSError) -> str:
     return str(error)
 
 
+def latest_version(base_directory: str) -> str | None:
+    """The newest model version under a serving dir (local, gs:// or s3://): the model in
+    production. None when nothing was pushed there yet. Versions are the numbered dirs this
+    Pusher (and TensorFlow Serving) use; staging dirs and other files are not versions."""
+    from tfx.dsl.io import fileio
+
+    if not fileio.isdir(base_directory):
+        return None
+    versions = [name.rstrip("/") for name in fileio.listdir(base_directory)]
+    versions = [name for name in versions if name.isdigit()]
+    if not versions:
+        return None
+    return f"{base_directory.rstrip('/')}/{max(versions, key=int)}"
+
+
 def new_version(base_directory: str) -> str:
     """The Unix time in seconds, or the next free number when a push in the same second took it."""
     version = int(time.time())

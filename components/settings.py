@@ -390,10 +390,11 @@ def _yaml_exponent(text: str) -> Any:
 
 @dataclass
 class EvaluationSpec:
-    """The gate: absolute bounds on validation metrics, and no regression against the last blessed model.
+    """The gate: absolute bounds on validation metrics, and no regression against the model in production
+    (the newest version in the serving dir).
 
     `loss` is the training loss (cross-entropy, or MAE for regression); `accuracy` applies to
-    classification only. `baseline_tolerance` is how much worse than the last blessed model
+    classification only. `baseline_tolerance` is how much worse than the model in production
     (in the metric's own units) a new model may be; 0 means "no worse".
     """
 

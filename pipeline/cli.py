@@ -34,6 +34,8 @@ RUN_EXAMPLES = """examples:
   python -m pipeline run --config configs/penguins.yaml
   python -m pipeline run --data my.csv --label price --task regression
   python -m pipeline run --config configs/breast_cancer.yaml --epochs 20 --set evaluation.min_accuracy=0.95
+  python -m pipeline run --spec pipeline.json                  # a compiled spec, task by task as KFP runs it
+  python -m pipeline run --spec pipeline.json --param data_root=s3://bucket/new-rows --workdir output/spec
 """
 
 
@@ -46,7 +48,9 @@ COMPILE_EXAMPLES = """examples:
   python -m pipeline compile --target kubeflow --image gcr.io/my-project/keras-tfx:0.1.0 \\
       --pipeline-root gs://my-bucket/penguins --output pipeline.json
   python -m pipeline compile --target kubeflow --image IMAGE --pipeline-root s3://bucket/root \\
-      --config configs/breast_cancer.yaml --set kubeflow.trainer.accelerator_type=NVIDIA_TESLA_T4
+      --config configs/breast_cancer.yaml --set kubeflow.trainer.accelerator_count=2
+  python -m pipeline compile --target vertex --image IMAGE --pipeline-root gs://my-bucket/penguins \\
+      --set kubeflow.trainer.accelerator_type=NVIDIA_L4
 """
 
 SUBMIT_EXAMPLES = """examples:
@@ -102,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
+    run.add_argument("--spec", help="execute this compiled Kubeflow spec instead (from `compile`): each task "
+                                    "in its own process, as open-source KFP runs it")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="with --spec: a pipeline parameter, e.g. data_root=s3://bucket/rows (repeatable)")
+    run.add_argument("--workdir", default=os.path.join("output", "spec-runs"),
+                     help="with --spec: the launcher's local copies, task logs, summaries (default output/spec-runs)")
     _add_run_options(run)
 
     sweep = _add_command(
@@ -126,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "root must be object storage (gs://, s3://). Nothing is read or written there.",
         epilog=COMPILE_EXAMPLES,
     )
-    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
+    compile_.add_argument("--target", choices=["kubeflow", "vertex"],
+                          help="open-source Kubeflow Pipelines v2 (default) or Vertex AI Pipelines")
     compile_.add_argument("--image", help="container image with this project installed (see Dockerfile)")
     compile_.add_argument("--output", default="pipeline.json", help="where to write the spec (default pipeline.json)")
     _add_recipe_flags(
@@ -273,6 +284,8 @@ def _load_config(args: argparse.Namespace, **fixed: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.spec:
+        return _run_spec(args)
     from components.csv_input import check_csv, check_rows
     from pipeline.config import check_files
     from pipeline.progress import component_progress
@@ -295,6 +308,31 @@ def _run(args: argparse.Namespace) -> int:
               f"< {config.evaluation.max_loss:.4f}")
     with component_progress() as progress:
         summary = run_pipeline(config, progress)
+    if args.summary_json:
+        write_json(summary, args.summary_json)
+    print(format_summary(summary))
+    return EXIT_OK
+
+
+def _run_spec(args: argparse.Namespace) -> int:
+    from components.settings import ConfigError
+    from pipeline.config import parse_assignment
+    from pipeline.progress import component_progress
+    from pipeline.spec_runner import run_spec, summarize_spec_run
+    from pipeline.summary import write_json
+
+    recipe_flags = [flag for flag in (*RUN_FLAGS, "config") if getattr(args, flag, None) is not None] + (
+        ["set"] if args.set else [])
+    if recipe_flags:
+        raise ConfigError(f"--{recipe_flags[0].replace('_', '-')}: a compiled spec is run as compiled; "
+                          f"change the recipe and compile again, or pass pipeline parameters with --param")
+    parameters = dict(parse_assignment(text) for text in args.param)
+    print(f"executing {args.spec} task by task, as open-source Kubeflow Pipelines runs it")
+    started = time.monotonic()
+    with component_progress() as progress:
+        run = run_spec(args.spec, args.workdir, {name: str(value) for name, value in parameters.items()}, progress)
+    summary = summarize_spec_run(run)
+    summary["wall_seconds"] = round(time.monotonic() - started, 2)
     if args.summary_json:
         write_json(summary, args.summary_json)
     print(format_summary(summary))
@@ -334,7 +372,8 @@ def _compile(args: argparse.Namespace) -> int:
     from components.settings import ConfigError
     from pipeline.kubeflow import compile_pipeline
 
-    fixed = {"runner.kind": "kubeflow", **({"kubeflow.image": args.image} if args.image else {})}
+    fixed = {"runner.kind": "kubeflow", **({"kubeflow.image": args.image} if args.image else {}),
+             **({"kubeflow.target": args.target} if args.target else {})}
     config = _load_config(args, **fixed)
     if not config.kubeflow.image:
         raise ConfigError("kubeflow.image: give the pipeline image with --image (see the Dockerfile)")
@@ -342,7 +381,8 @@ def _compile(args: argparse.Namespace) -> int:
         config = _kubeflow_loss_bound(config)
     job = compile_pipeline(config, args.output)
     executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
-    print(f"compiled pipeline {config.name} for Kubeflow: {len(executors)} executors, image {config.kubeflow.image}")
+    where = "open-source Kubeflow Pipelines" if config.kubeflow.target == "kubeflow" else "Vertex AI Pipelines"
+    print(f"compiled pipeline {config.name} for {where}: {len(executors)} executors, image {config.kubeflow.image}")
     print(f"  pipeline root: {config.output.pipeline_root}")
     print(f"  data_root (runtime parameter): {job['runtimeConfig']['parameterValues']['data_root']}")
     for name, executor in sorted(executors.items()):
@@ -616,7 +656,7 @@ def format_summary(summary: dict[str, Any]) -> str:
             continue
         bound = (f" >= {metric['lower_bound']}" if metric.get("lower_bound") is not None
                  else f" <= {metric['upper_bound']}" if metric.get("upper_bound") is not None else "")
-        baseline = f", last blessed {metric['baseline']:.4f}" if metric.get("baseline") is not None else ""
+        baseline = f", in production {metric['baseline']:.4f}" if metric.get("baseline") is not None else ""
         value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
         verdict = "pass" if metric["passed"] else "FAIL"
         lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
@@ -630,6 +670,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     for split, found in summary.get("anomalies", {}).items():
         for anomaly in found:
             lines.append(f"  anomaly in {split} data: {anomaly}")
+    if "baseline_model" in summary:
+        lines.append(f"  compared with: {summary['baseline_model'] or 'no model in production yet'}")
     lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
     lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
     lines.append(f"  summary: {summary['summary_file']}")

@@ -108,30 +108,70 @@ class ResourceRequest:
         return float(number) * _TO_GB[unit]
 
 
+# Where a compiled pipeline runs: open-source Kubeflow Pipelines v2, or Vertex AI Pipelines.
+TARGETS = ("kubeflow", "vertex")
+# `accelerator_type: gpu` is each target's usual GPU: a Kubernetes resource on open-source KFP,
+# a machine accelerator on Vertex AI.
+GPU = "gpu"
+TARGET_GPU = {"kubeflow": "nvidia.com/gpu", "vertex": "NVIDIA_TESLA_T4"}
+# The artifact stores each target's pods can use. On open-source KFP the launcher maps only
+# gs://, s3:// and minio:// to the pod's disk (LocalPathForURI in backend/src/v2/component/
+# launcher_v2.go), and TFX's executors open the `uri` itself with tf.io.gfile, which knows gs://
+# and (tensorflow-io) s3:// but no minio://: MinIO is reached as s3:// with S3_ENDPOINT.
+TARGET_STORES = {"kubeflow": ("gs://", "s3://"), "vertex": ("gs://",)}
+
+
 @dataclass
 class KubeflowSpec:
-    """How `compile --target kubeflow` builds the Kubeflow Pipelines spec.
+    """How `compile` builds the Kubeflow Pipelines spec, for `target` kubeflow (open-source KFP
+    v2) or vertex (Vertex AI Pipelines).
 
     Only the Trainer asks for an accelerator by default; the Evaluator gets one when its
     section sets it. `image_workdir` is where the image holds this project: relative paths in
     a recipe (the shipped data) are resolved there, not on the machine that compiles."""
 
+    target: Literal["kubeflow", "vertex"] = "kubeflow"
     image: str = ""
     image_workdir: str = "/pipeline"
     # Beam in each pod: DirectRunner over all the pod's cores (see docs/kubeflow.md for Dataflow).
     beam_args: list[str] = field(default_factory=lambda: list(KUBEFLOW_BEAM_ARGS))
     trainer: ResourceRequest = field(
-        default_factory=lambda: ResourceRequest(
-            cpu=4, memory="16G", accelerator_type="nvidia.com/gpu", accelerator_count=1
-        )
+        default_factory=lambda: ResourceRequest(cpu=4, memory="16G", accelerator_type=GPU, accelerator_count=1)
     )
     evaluator: ResourceRequest = field(default_factory=ResourceRequest)
 
     def validate(self) -> None:
-        self.trainer.check("kubeflow.trainer")
-        self.evaluator.check("kubeflow.evaluator")
+        if self.target not in TARGETS:
+            raise ConfigError(f"kubeflow.target: one of {', '.join(TARGETS)}, got {self.target!r}")
+        for key in ("trainer", "evaluator"):
+            request = getattr(self, key)
+            request.check(f"kubeflow.{key}")
+            _check_accelerator_name(f"kubeflow.{key}.accelerator_type", request.accelerator_type, self.target)
         if not self.image_workdir.startswith("/"):
             raise ConfigError(f"kubeflow.image_workdir: must be an absolute path, got {self.image_workdir!r}")
+
+    def for_target(self) -> "KubeflowSpec":
+        """`gpu` replaced by the target's GPU name."""
+        def named(request: ResourceRequest) -> ResourceRequest:
+            if request.accelerator_type != GPU:
+                return request
+            return dataclasses.replace(request, accelerator_type=TARGET_GPU[self.target])
+
+        return dataclasses.replace(self, trainer=named(self.trainer), evaluator=named(self.evaluator))
+
+
+def _check_accelerator_name(key: str, name: str, target: str) -> None:
+    """Open-source KFP asks Kubernetes for a resource (`nvidia.com/gpu`, `google.com/tpu`);
+    Vertex AI for a machine accelerator (`NVIDIA_TESLA_T4`, `TPU_V3`). The other kind of name
+    compiles but never schedules."""
+    if not name or name == GPU:
+        return
+    if target == "kubeflow" and "/" not in name:
+        raise ConfigError(f"{key}: open-source Kubeflow asks Kubernetes for a resource such as "
+                          f"nvidia.com/gpu or google.com/tpu, got {name!r} (a Vertex AI name: use --target vertex)")
+    if target == "vertex" and "/" in name:
+        raise ConfigError(f"{key}: Vertex AI takes a machine accelerator such as NVIDIA_TESLA_T4 or TPU_V3, "
+                          f"got the Kubernetes resource {name!r}")
 
 
 @dataclass
@@ -216,10 +256,11 @@ def _resolve(config: RunConfig) -> RunConfig:
     if task == "regression" and config.evaluation.min_accuracy is not None:
         raise ConfigError("evaluation.min_accuracy: applies to classification, but data.task is regression")
     output = _kubeflow_output(config, name) if config.runner.kind == "kubeflow" else _local_output(config, name)
+    kubeflow = config.kubeflow.for_target()
     model = dataclasses.replace(config.model, name=model_name)
     if model_name == "transfer" and config.runner.kind != "kubeflow":
         model = dataclasses.replace(model, transfer=_resolve_base_model(model.transfer))
-    return dataclasses.replace(config, name=name, data=data, model=model, output=output)
+    return dataclasses.replace(config, name=name, data=data, model=model, output=output, kubeflow=kubeflow)
 
 
 def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:
@@ -278,15 +319,27 @@ def _local_output(config: RunConfig, name: str) -> OutputSpec:
 
 
 def _kubeflow_output(config: RunConfig, name: str) -> OutputSpec:
-    """Pods share artifacts through object storage, so the pipeline root must be a URI."""
-    root = config.output.pipeline_root
-    if "://" not in root:
-        raise ConfigError(
-            f"output.pipeline_root: on Kubeflow every component runs in its own pod, so artifacts go "
-            f"to object storage: set a gs:// or s3:// (MinIO) URI, got {root or 'nothing'!r}"
-        )
+    """Pods share artifacts and pushed models through object storage the target can use."""
+    target = config.kubeflow.target
+    root = _check_store("output.pipeline_root", config.output.pipeline_root, target, "artifacts")
     serving = config.output.serving_dir or f"{root.rstrip('/')}/serving"
-    return OutputSpec(pipeline_root=root, serving_dir=_absolute(serving, config.kubeflow.image_workdir))
+    _check_store("output.serving_dir", serving, target, "pushed models")
+    return OutputSpec(pipeline_root=root, serving_dir=serving)
+
+
+def _check_store(key: str, uri: str, target: str, what: str) -> str:
+    stores = TARGET_STORES[target]
+    if uri.startswith(stores):
+        return uri
+    where = "open-source Kubeflow Pipelines" if target == "kubeflow" else "Vertex AI Pipelines"
+    hint = ""
+    if uri.startswith("minio://"):
+        hint = ("; TFX's executors open artifact URIs themselves and know no minio://: use "
+                "s3://BUCKET/PATH with S3_ENDPOINT set to the MinIO service (docs/kubeflow.md)")
+    elif "://" not in uri:
+        hint = "; each component runs in its own pod, so a local path would stay in that pod"
+    raise ConfigError(f"{key}: on {where} {what} go to {' or '.join(s + '...' for s in stores)}, "
+                      f"got {uri or 'nothing'!r}{hint}")
 
 
 def _pipeline_name(data_path: str) -> str:

@@ -1,7 +1,11 @@
 """Kubeflow Pipelines: compile `create_pipeline(config)` with KubeflowV2DagRunner, and submit it.
 
-    compile_pipeline(config, "pipeline.json")       # the KFP v2 PipelineJob (also for Vertex AI)
+    compile_pipeline(config, "pipeline.json")       # the KFP v2 PipelineJob (OSS KFP or Vertex AI)
     submit(host, "pipeline.json", experiment="keras-tfx")
+
+Every executor runs our image's entrypoint (pipeline/kfp_entrypoint.py), which takes what the
+open-source KFP driver sends as well as Vertex AI's. Open-source KFP runs container and importer
+executors only; `check_executors` applies that rule as its backend compiler does.
 
 Compiling reads nothing from the pipeline root, the serving dir or the data: they are paths the
 cluster resolves. The runner's output is a PipelineJob (the pipeline spec plus its runtime
@@ -20,11 +24,33 @@ from typing import Any
 import yaml
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 
+from components.settings import ConfigError
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline, runtime_parameter_values
 
-# The container entrypoint of every TFX image, ours included (see Dockerfile).
-TFX_ENTRYPOINT = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+# The container entrypoint of our image (see Dockerfile): TFX's, made to take OSS KFP's inputs.
+ENTRYPOINT = ["python", "-m", "pipeline.kfp_entrypoint"]
+# The resolved RunConfig the spec was compiled from, beside the PipelineJob's own keys (which
+# Vertex AI and `submit` read; neither reads this one): `pipeline run --spec` summarizes with it.
+CONFIG_KEY = "kerasTfxConfig"
+# What open-source KFP's backend compiles (backend/src/v2/compiler/visitor.go refuses the rest:
+# "non-container and non-importer executor not implemented").
+OSS_EXECUTOR_KINDS = ("container", "importer")
+
+
+class SpecError(ConfigError):
+    """A compiled spec that open-source Kubeflow Pipelines would refuse."""
+
+
+def check_executors(pipeline_spec: dict[str, Any]) -> None:
+    """Refuses, by name, every executor that is neither a container nor an importer."""
+    for label, executor in pipeline_spec.get("deploymentSpec", {}).get("executors", {}).items():
+        kinds = [kind for kind in executor if kind not in OSS_EXECUTOR_KINDS]
+        if kinds or not executor:
+            raise SpecError(
+                f"executor {label!r} is a {(kinds or ['empty'])[0]} executor: open-source Kubeflow Pipelines "
+                f"runs container and importer executors only (a `resolver` runs on Vertex AI only)"
+            )
 
 
 def compile_pipeline(config: RunConfig, output_file: str) -> dict[str, Any]:
@@ -34,13 +60,34 @@ def compile_pipeline(config: RunConfig, output_file: str) -> dict[str, Any]:
     runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
         config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
             default_image=config.kubeflow.image,
-            default_commands=TFX_ENTRYPOINT,
+            default_commands=ENTRYPOINT,
             use_pipeline_spec_2_1=True,
         ),
         output_dir=os.path.dirname(os.path.abspath(output_file)),
         output_filename=os.path.basename(output_file),
     )
-    return runner.run(create_pipeline(config), runtime_parameter_values(config), write_out=True)
+    job = runner.run(create_pipeline(config), runtime_parameter_values(config), write_out=False)
+    if config.kubeflow.target == "kubeflow":
+        check_executors(job["pipelineSpec"])
+    job[CONFIG_KEY] = dataclasses.asdict(config)
+    with open(output_file, "w") as f:
+        json.dump(job, f, indent=2, sort_keys=True)
+    return job
+
+
+def read_job(pipeline_file: str) -> dict[str, Any]:
+    """A compiled PipelineJob, or a bare pipeline spec (as KFP's own compiler writes one)."""
+    if not os.path.isfile(pipeline_file):
+        raise ConfigError(f"{pipeline_file}: no such compiled pipeline; compile one with `python -m pipeline compile`")
+    with open(pipeline_file) as f:
+        text = f.read()
+    try:
+        job = json.loads(text) if pipeline_file.endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ConfigError(f"{pipeline_file}: not a compiled pipeline ({error})") from None
+    if not isinstance(job, dict) or not ("pipelineSpec" in job or "deploymentSpec" in job):
+        raise ConfigError(f"{pipeline_file}: not a compiled pipeline (no pipelineSpec)")
+    return job if "pipelineSpec" in job else {"pipelineSpec": job, "runtimeConfig": {}}
 
 
 def submit(
@@ -54,8 +101,8 @@ def submit(
     """Submits a compiled pipeline to the KFP API at `host`; returns the run id and its URL."""
     import kfp
 
-    with open(pipeline_file) as f:
-        job = json.load(f)
+    job = read_job(pipeline_file)
+    check_executors(job["pipelineSpec"])
     runtime = job.get("runtimeConfig", {})
     values = {**runtime.get("parameterValues", {}), **(arguments or {})}
     client = kfp.Client(host=host, namespace=namespace)

@@ -1,7 +1,10 @@
 """Wiring only: one `create_pipeline(config)` connecting the TFX components.
 
 CsvExampleGen (ImageExampleGen for image data) -> StatisticsGen -> SchemaGen -> ExampleValidator
--> Transform -> Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
+-> Transform -> Trainer -> Evaluator (against the model in production) -> Pusher.
+
+No Resolver node: it compiles to a `resolver` executor that open-source Kubeflow Pipelines
+refuses, so the Evaluator finds its baseline itself (components/evaluator.py), on every runner.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 # Google Cloud extensions (Vertex AI's SDK), several seconds of every run's start-up.
 from tfx.components import (
     CsvExampleGen,
-    Evaluator,
     ExampleValidator,
     Pusher,
     SchemaGen,
@@ -26,18 +28,15 @@ from tfx.components import (
 )
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.base import executor_spec
-from tfx.dsl.components.common.resolver import Resolver
-from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 from tfx.orchestration import metadata
 from tfx.orchestration.data_types import RuntimeParameter
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import example_gen_pb2, pusher_pb2
-from tfx.types import standard_artifacts
-from tfx.types.channel import Channel
 
 from components.anomalies import AnomaliesGate
 from components.code_version import code_fingerprint
 from components.evaluation import eval_config
+from components.evaluator import ProductionEvaluator
 from components.image_example_gen import ImageExampleGen
 from components.pusher import Executor as StagingPusherExecutor
 from components.preprocessing import preprocessing_fn
@@ -100,17 +99,12 @@ def create_pipeline(config: RunConfig) -> Pipeline:
             "code": code_fingerprint(),
         },
     )
-    model_resolver = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
-    evaluator = Evaluator(
+    evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
         eval_config=eval_config(config.data.task, config.evaluation),
-    )
+        serving_dir=config.output.serving_dir,
+    ).with_id("Evaluator")
     pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
@@ -135,7 +129,6 @@ def create_pipeline(config: RunConfig) -> Pipeline:
             *([anomalies_gate] if anomalies_gate else []),
             transform,
             trainer,
-            model_resolver,
             evaluator,
             pusher,
         ],

@@ -8,12 +8,13 @@ ExampleValidator's anomalies. `python -m pipeline report` renders it again from 
 
 from __future__ import annotations
 
-import glob
 import html
 import json
 import os
 import re
 from typing import Any, Iterable, Sequence
+
+from tfx.dsl.io import fileio
 
 from components import features
 from pipeline import charts
@@ -78,8 +79,8 @@ def class_names(summary: dict[str, Any]) -> list[str] | None:
         return list(summary["classes"])
     graph = (summary.get("artifacts") or {}).get("transform_graph")
     path = os.path.join(graph or "", "transform_fn", "assets", features.LABEL_VOCABULARY)
-    if graph and os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
+    if graph and fileio.exists(path):
+        with fileio.open(path, "r") as f:
             return [line.rstrip("\n") for line in f]
     return None
 
@@ -89,8 +90,8 @@ def feature_statistics(statistics_uri: str | None) -> dict[str, list[dict[str, A
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     result: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(glob.glob(os.path.join(statistics_uri or "", "Split-*", "FeatureStats.pb"))):
-        with open(path, "rb") as f:
+    for path in sorted(fileio.glob(os.path.join(statistics_uri or "", "Split-*", "FeatureStats.pb"))):
+        with fileio.open(path, "rb") as f:
             statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
         split = os.path.basename(os.path.dirname(path))[len("Split-"):]
         dataset = statistics.datasets[0]
@@ -216,20 +217,20 @@ def _gate_section(summary: dict[str, Any]) -> str:
         verdict = '<span class="pass">pass</span>' if metric["passed"] else '<span class="fail">FAIL</span>'
         rows.append([
             _text(f"{role} ({metric['metric']})"), bound, _number(metric["value"]),
-            _number(baseline) if baseline is not None else "no baseline (first blessed model)",
+            _number(baseline) if baseline is not None else "none yet (nothing pushed)",
             f"no worse than the baseline by more than {tolerance:g}", verdict,
         ])
     count = (summary.get("metrics") or {}).get("example_count")
     note = f"<p>On {count:g} eval examples.</p>" if count else ""
     return "<h2>Gate decision</h2>\n" + _table(
-        ["metric", "threshold", "value", "last blessed model", "regression bound", "result"], rows, escape=False
+        ["metric", "threshold", "value", "model in production", "regression bound", "result"], rows, escape=False
     ) + note
 
 
 def _training_section(training: dict[str, Any], task: str) -> str:
     if not training:
         return "<h2>Training</h2><p>No training record: the Trainer did not finish.</p>"
-    with open(training["history_file"], encoding="utf-8") as f:
+    with fileio.open(training["history_file"], "r") as f:
         history = json.load(f)["history"]
     metric = "accuracy" if task != "regression" else next(
         (name for name in history if not name.startswith("val_") and name != "loss"), None)

@@ -15,9 +15,11 @@ from typing import Any
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
+from tfx.dsl.io import fileio
 
 from components.anomalies import read_anomalies
 from components.evaluation import gated_metrics
+from components.evaluator import BASELINE_VERSION_KEY
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
 from components.settings import TASKS
@@ -59,6 +61,12 @@ def summarize(config: RunConfig) -> dict[str, Any]:
     """Summary of the latest run of `config`'s pipeline, also written as JSON into the run's output."""
     store = mlmd.MetadataStore(_connection(config.metadata_path))
     run_id, nodes = latest_run(store, config.name)
+    return summarize_run(config, run_id, nodes, os.path.join(config.output.pipeline_root, RUNS_DIR))
+
+
+def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], runs_dir: str) -> dict[str, Any]:
+    """The summary of one run from its nodes' executions and outputs, written as
+    `<runs_dir>/<run id>/summary.json` (a local dir: the report goes beside it)."""
     evaluator = nodes.get("Evaluator")
     pusher = nodes.get("Pusher")
     example_gen = nodes.get("ImageExampleGen" if config.data.is_image else "CsvExampleGen")
@@ -88,7 +96,7 @@ def summarize(config: RunConfig) -> dict[str, Any]:
             node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
         },
     }
-    path = os.path.join(config.output.pipeline_root, RUNS_DIR, run_id, SUMMARY_FILE)
+    path = os.path.join(runs_dir, run_id, SUMMARY_FILE)
     write_json(summary, path)
     summary["summary_file"] = path
     return summary
@@ -142,10 +150,12 @@ def list_runs(metadata_path: str) -> list[dict[str, Any]]:
 
 
 def gate_outcome(evaluator: NodeRun | None, pusher: NodeRun | None) -> dict[str, Any]:
-    """Whether the Evaluator blessed the model, and where the Pusher put it (None: not pushed)."""
+    """Whether the Evaluator blessed the model, the model in production it was compared with
+    (None: none yet), and where the Pusher put it (None: not pushed)."""
     pushed = bool(pusher and pusher.output_property("pushed_model", "pushed"))
     return {
         "blessed": bool(evaluator and evaluator.output_property("blessing", "blessed")),
+        "baseline_model": (evaluator.output_property("blessing", BASELINE_VERSION_KEY) or None) if evaluator else None,
         "pushed_model_dir": pusher.output_property("pushed_model", "pushed_destination") if pushed else None,
     }
 
@@ -209,15 +219,15 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
     """Epochs run, the epoch whose weights were kept, and its validation metrics."""
     run_dir = trainer.output_uri("model_run") if trainer else None
     path = os.path.join(run_dir, HISTORY_FILE) if run_dir else None
-    if not path or not os.path.exists(path):
+    if not path or not fileio.exists(path):
         return {}
     record = _read_json(path)
     kept = record["kept_epoch"] - 1
     linear_path = os.path.join(run_dir, LINEAR_FILE)
     model_path = os.path.join(run_dir, MODEL_FILE)
     return {
-        "model": _read_json(model_path) if os.path.exists(model_path) else None,
-        "linear": _read_json(linear_path) if os.path.exists(linear_path) else None,
+        "model": _read_json(model_path) if fileio.exists(model_path) else None,
+        "linear": _read_json(linear_path) if fileio.exists(linear_path) else None,
         "epochs_run": record["epochs_run"],
         "kept_epoch": record["kept_epoch"],
         "stopped_early": record["stopped_early"],
@@ -244,7 +254,7 @@ def image_record(example_gen: NodeRun | None) -> dict[str, Any] | None:
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    with open(path) as f:
+    with fileio.open(path, "r") as f:
         return json.load(f)
 
 

@@ -173,3 +173,54 @@ def earlier_push(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (version / "variables" / "variables.data-00000-of-00001").write_bytes(b"earlier weights")
     (version / "saved_model.pb").write_bytes(b"earlier graph")
     return tmp_path / "serving", tree_digest(tmp_path / "serving")
+
+
+@dataclass
+class S3Server:
+    """An S3-compatible server on 127.0.0.1 (moto's, from PyPI) and the variables that reach it:
+    S3_ENDPOINT for tensorflow-io's s3:// (a URL: it ignores S3_USE_HTTPS), AWS_* for boto3."""
+
+    endpoint: str
+    env: dict[str, str]
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def bucket(self, name: str) -> str:
+        self.client().create_bucket(Bucket=name)
+        return name
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=out, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the S3 server did not start: {log.read_text()}")
+            time.sleep(0.2)
+    env = {"S3_ENDPOINT": endpoint, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
+           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    yield S3Server(endpoint, env)
+    server.terminate()
+    server.wait(timeout=30)

@@ -19,8 +19,7 @@ from conftest import REPO, run_cli, tree_digest
 pytestmark = pytest.mark.e2e
 
 
-def test_a_model_trained_on_shuffled_labels_is_refused_by_the_gate(tmp_path, earlier_push):
-    serving, digests = earlier_push
+def test_a_model_trained_on_shuffled_labels_is_refused_by_the_gate(tmp_path):
     with (REPO / "data" / "breast_cancer" / "breast_cancer.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     labels = [row["diagnosis"] for row in rows]
@@ -33,13 +32,26 @@ def test_a_model_trained_on_shuffled_labels_is_refused_by_the_gate(tmp_path, ear
 
     run = run_cli(tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--data", str(data),
                   "--epochs", "30")
+    serving = run.serving_dir
     assert run.exit_code == 0  # the run completed; its model was refused
     assert run.summary["blessed"] is False and run.summary["pushed_model_dir"] is None
     failed = {role for role, metric in run.summary["metrics"].items() if isinstance(metric, dict) and not metric["passed"]}
     assert "accuracy" in failed  # labels without signal: about the majority share, far below 0.9
     assert "accuracy (binary_accuracy): " in run.printed and "[bound >= 0.9] FAIL" in run.printed
     assert "pushed: nothing (not blessed)" in run.printed
-    assert tree_digest(serving) == digests  # the earlier model, byte for byte, and no new version
+    assert not serving.exists() or not any(serving.iterdir())
+
+
+def test_a_model_in_production_that_does_not_load_stops_the_gate_and_stays(tmp_path, earlier_push, capsys):
+    """The baseline is the newest version in the serving dir; one the gate cannot load is not
+    skipped (that would let any model past the no-regression check): the run stops, naming it."""
+    serving, digests = earlier_push
+    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "3")
+    assert run.exit_code == 2
+    err = capsys.readouterr().err
+    assert f"{serving / '1700000000'}: the model in production does not load" in err
+    assert "restore or remove that version" in err
+    assert tree_digest(serving) == digests
 
 
 def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_path):
@@ -87,8 +99,9 @@ shutil.copy2 = _slow_copy
 """
 
 
-def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_run_again(tmp_path, earlier_push):
-    serving, digests = earlier_push
+def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_run_again(tmp_path):
+    serving = tmp_path / "serving"
+    serving.mkdir()
     hooks = tmp_path / "hooks"  # every file copy of the first run takes half a second
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SLOW_COPY)
@@ -102,8 +115,7 @@ def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_
         time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert [p.name for p in serving.iterdir() if not p.name.startswith(".")] == ["1700000000"]
-    assert tree_digest(serving / "1700000000") == {k.split("/", 1)[1]: v for k, v in digests.items()}
+    assert [p.name for p in serving.iterdir() if not p.name.startswith(".")] == []
 
     rerun = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15",
                     "--serving-dir", str(serving))
@@ -111,4 +123,4 @@ def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_
     assert rerun.summary["components"]["Trainer"]["state"] == "CACHED"
     pushed = Path(rerun.summary["pushed_model_dir"])
     assert (pushed / "saved_model.pb").is_file() and (pushed / "variables").is_dir()
-    assert sorted(p.name for p in serving.iterdir()) == sorted(["1700000000", pushed.name])  # staging removed
+    assert sorted(p.name for p in serving.iterdir()) == [pushed.name]  # staging removed

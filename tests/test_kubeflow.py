@@ -17,7 +17,7 @@ import pytest
 from components.settings import ConfigError
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.kubeflow import TFX_ENTRYPOINT
+from pipeline.kubeflow import ENTRYPOINT, SpecError, check_executors
 
 from conftest import REPO
 
@@ -38,9 +38,9 @@ def compile_spec(tmp_path: Path, *args: str) -> tuple[dict, str]:
 
 
 def executors(job: dict) -> dict[str, dict]:
-    """Component name -> its container spec (the resolvers run in the KFP backend, not in a container)."""
+    """Component name -> its container spec (every executor is a container: see the recipe test)."""
     found = job["pipelineSpec"]["deploymentSpec"]["executors"]
-    return {name.removesuffix("_executor"): spec["container"] for name, spec in found.items() if "container" in spec}
+    return {name.removesuffix("_executor"): spec["container"] for name, spec in found.items()}
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +54,38 @@ def test_every_component_runs_our_image_with_tfx_entrypoint(gcs_job):
     assert set(containers) == COMPONENTS
     for name, container in containers.items():
         assert container["image"] == IMAGE, name
-        assert container["command"] == TFX_ENTRYPOINT, name
+        assert container["command"] == ENTRYPOINT, name
     tasks = gcs_job["pipelineSpec"]["root"]["dag"]["tasks"]
-    assert COMPONENTS <= set(tasks)
-    assert {"latest_blessed_model_resolver-model-resolver",
-            "latest_blessed_model_resolver-model-blessing-resolver"} <= set(tasks)
+    assert set(tasks) == COMPONENTS  # no resolver task: the Evaluator finds its baseline itself
     assert gcs_job["pipelineSpec"]["schemaVersion"] == "2.1.0"
+
+
+@pytest.mark.parametrize("recipe", sorted(path.name for path in (REPO / "configs").glob("*.yaml")))
+def test_every_recipe_compiles_to_executors_open_source_kfp_runs(tmp_path, recipe):
+    """KFP's backend compiler (kubeflow/pipelines backend/src/v2/compiler/visitor.go) refuses any
+    executor that is neither a container nor an importer; TFX's Resolver compiles to `resolver`."""
+    job, _ = compile_spec(tmp_path, "--config", str(REPO / "configs" / recipe),
+                          "--pipeline-root", "s3://bucket/root", "--set", "evaluation.max_loss=1.0")
+    found = job["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert found and all(set(spec) <= {"container", "importer"} for spec in found.values()), found.keys()
+    check_executors(job["pipelineSpec"])
+
+
+def test_a_resolver_executor_is_refused_by_name():
+    spec = {"deploymentSpec": {"executors": {
+        "Trainer_executor": {"container": {"image": "i"}},
+        "latest_blessed_model_resolver-model-resolver_executor": {"resolver": {"outputArtifactQueries": {}}},
+    }}}
+    with pytest.raises(SpecError, match="'latest_blessed_model_resolver-model-resolver_executor' is a resolver"):
+        check_executors(spec)
+
+
+def test_the_vertex_target_takes_gcs_and_machine_accelerators(tmp_path):
+    job, printed = compile_spec(tmp_path, "--target", "vertex", "--pipeline-root", "gs://my-bucket/penguins")
+    assert "for Vertex AI Pipelines" in printed
+    trainer = executors(job)["Trainer"]["resources"]["accelerator"]
+    assert trainer["type"] == "NVIDIA_TESLA_T4" and trainer["count"] == "1"
+    assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS
 
 
 def test_the_pusher_runs_our_staging_executor(gcs_job):
@@ -81,7 +107,7 @@ def test_only_the_trainer_requests_a_gpu_with_cpu_and_memory(gcs_job):
 
 def test_accelerator_type_tpu_and_evaluator_resources_come_from_config(tmp_path):
     job, printed = compile_spec(
-        tmp_path, "--pipeline-root", "gs://my-bucket/penguins",
+        tmp_path, "--target", "vertex", "--pipeline-root", "gs://my-bucket/penguins",
         "--set", "kubeflow.trainer.accelerator_type=NVIDIA_TESLA_A100",
         "--set", "kubeflow.trainer.accelerator_count=2",
         "--set", "kubeflow.trainer.memory=85Gi",
@@ -130,9 +156,9 @@ def test_the_module_functions_named_in_the_spec_are_inside_the_image(gcs_job):
         source = Path(importlib.util.find_spec(module).origin).resolve()
         package_dir = source.relative_to(REPO).parts[0]
         assert package_dir in copied_into_image(), f"{module} ({package_dir}/) is not copied into the image"
-    assert importlib.util.find_spec(TFX_ENTRYPOINT[-1]) is not None  # the entrypoint module exists in tfx
+    assert importlib.util.find_spec(ENTRYPOINT[-1]) is not None  # the entrypoint module is ours
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert f"ENTRYPOINT {json.dumps(TFX_ENTRYPOINT)}" in dockerfile
+    assert f"ENTRYPOINT {json.dumps(ENTRYPOINT)}" in dockerfile
     assert "pip install --no-cache-dir --no-deps --no-build-isolation ." in dockerfile
     assert "sh tools/install-lock.sh pip" in dockerfile and "COPY requirements.lock ./" in dockerfile
     assert "WORKDIR /pipeline" in dockerfile and "COPY data/ data/" in dockerfile
@@ -142,18 +168,26 @@ def copied_into_image() -> set[str]:
     return {match.group(1) for match in re.finditer(r"^COPY (\w+)/ ", (REPO / "Dockerfile").read_text(), re.M)}
 
 
-def test_compiling_reads_and_writes_nothing_under_the_pipeline_root(tmp_path):
-    root = tmp_path / "bucket" / "root"
-    compile_spec(tmp_path, "--pipeline-root", f"file://{root}", "--serving-dir", f"file://{tmp_path}/serving")
-    assert not (tmp_path / "bucket").exists() and not (tmp_path / "serving").exists()
+def test_compiling_writes_nothing_but_the_spec(tmp_path, monkeypatch):
+    """No S3 endpoint is configured here: compiling must not reach the store it names."""
+    monkeypatch.chdir(tmp_path)
     s3_job, _ = compile_spec(tmp_path, "--pipeline-root", "s3://minio-bucket/penguins")
     assert s3_job["runtimeConfig"]["gcsOutputDirectory"] == "s3://minio-bucket/penguins"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pipeline.json"]
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"output.pipeline_root": "/tmp/local/root"}, "output.pipeline_root: on Kubeflow"),
+        ({"output.pipeline_root": "/tmp/local/root"}, "output.pipeline_root: on open-source Kubeflow Pipelines"),
+        ({"output.pipeline_root": "minio://mlpipeline/v2"}, "know no minio://: use s3://"),
+        ({"output.pipeline_root": "gs://b/r", "output.serving_dir": "/models"}, "output.serving_dir: on open-source"),
+        ({"output.pipeline_root": "s3://b/r", "kubeflow.target": "vertex"},
+         "output.pipeline_root: on Vertex AI Pipelines artifacts go to gs://"),
+        ({"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_type": "NVIDIA_TESLA_T4"},
+         "asks Kubernetes for a resource"),
+        ({"output.pipeline_root": "gs://b/r", "kubeflow.target": "vertex",
+          "kubeflow.trainer.accelerator_type": "nvidia.com/gpu"}, "Vertex AI takes a machine accelerator"),
         ({"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_count": 0},
          "kubeflow.trainer.accelerator_type and accelerator_count"),
         ({"output.pipeline_root": "gs://b/r", "kubeflow.evaluator.memory": "lots"}, "kubeflow.evaluator.memory"),
@@ -240,7 +274,7 @@ def test_submit_of_a_missing_spec_names_the_file(tmp_path, capsys):
 def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(tmp_path):
     job, printed = compile_spec(tmp_path, "--config", str(REPO / "configs" / "digits_cnn.yaml"),
                                 "--pipeline-root", "gs://my-bucket/digits")
-    assert "compiled pipeline digits-cnn for Kubeflow" in printed  # KFP names allow no "_"
+    assert "compiled pipeline digits-cnn for open-source Kubeflow Pipelines" in printed  # KFP names allow no "_"
     containers = executors(job)
     assert set(containers) == COMPONENTS - {"CsvExampleGen"} | {"ImageExampleGen"}
     example_gen = containers["ImageExampleGen"]

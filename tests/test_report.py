@@ -157,7 +157,7 @@ def test_report_holds_gate_curves_classification_model_and_data(tmp_path):
     # the gate: each metric, its threshold, value, baseline and verdict
     assert re.search(r"loss \(sparse_categorical_crossentropy\)</td><td[^>]*>&le; 0.9</td>"
                      r"<td[^>]*>0.3125</td><td[^>]*>0.3500</td>", page)
-    assert "no baseline (first blessed model)" in page and '<span class="fail">FAIL</span>' in page
+    assert "none yet (nothing pushed)" in page and '<span class="fail">FAIL</span>' in page
     assert "Training stopped early at epoch 4; the weights of epoch 3 were kept" in page
     # charts: learning curves and the confusion matrix, both inline PNGs
     images = re.findall(r'<img class="chart" alt="([^"]+)" src="([^"]+)"', page)

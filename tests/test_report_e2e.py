@@ -64,7 +64,7 @@ def test_report_shows_the_gate_decision_as_the_evaluator_made_it(penguins):
         bound = metric.get("upper_bound", metric.get("lower_bound"))
         assert row[0] == f"{'≤' if role == 'loss' else '≥'} {bound:.4g}"
         assert row[1] == f"{metric['value']:.4f}"
-        assert row[2] == "no baseline (first blessed model)"
+        assert row[2] == "none yet (nothing pushed)"
         assert row[4] == "pass"
 
 

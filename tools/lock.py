@@ -67,9 +67,37 @@ def header(report: dict) -> str:
     )
 
 
+# The packages that declare Python < 3.11 and are taken on 3.11 on purpose (see README): TFX 1.16
+# and its libraries. Any other package that declares no 3.11 support is a resolver slip caused by
+# PIP_IGNORE_REQUIRES_PYTHON, which would install a release that cannot run here.
+IGNORED_REQUIRES_PYTHON = {"tfx", "tfx-bsl", "ml-metadata", "ml-pipelines-sdk", "tensorflow-data-validation",
+                           "tensorflow-transform", "tensorflow-model-analysis", "struct2tensor",
+                           "tensorflow-serving-api", "tensorflow-hub", "tensorflowjs"}
+
+
+def unsupported_python(report: dict) -> list[str]:
+    """`name==version (Requires-Python)` of each resolved package that excludes this Python,
+    beyond IGNORED_REQUIRES_PYTHON."""
+    from pip._vendor.packaging.specifiers import SpecifierSet
+
+    python = report["environment"]["python_full_version"]
+    found = []
+    for item in report["install"]:
+        metadata = item["metadata"]
+        requires = metadata.get("requires_python")
+        name = metadata["name"].lower()
+        if requires and name not in IGNORED_REQUIRES_PYTHON and python not in SpecifierSet(requires):
+            found.append(f"{name}=={metadata['version']} (Requires-Python {requires})")
+    return found
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lock-") as workdir:
         report = resolve(Path(workdir))
+    slips = unsupported_python(report)
+    if slips:
+        sys.exit("these releases do not support this Python; pin an older one in constraints.txt:\n  "
+                 + "\n  ".join(slips))
     lines = lock_lines(report)
     LOCK.write_text(header(report) + "\n".join(lines) + "\n")
     print(f"{LOCK.name}: {len(lines)} packages")

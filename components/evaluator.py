@@ -1,0 +1,128 @@
+"""The Evaluator that gates a model against the model in production: the newest version under
+the serving dir.
+
+TFX's usual wiring finds the baseline with a `Resolver` (latest blessed model in ML Metadata).
+That node compiles to a `resolver` executor, which only Vertex AI Pipelines runs: open-source
+Kubeflow Pipelines accepts container and importer executors only
+(kubeflow/pipelines backend/src/v2/compiler/visitor.go). So the baseline lookup is part of the
+Evaluator's own container, the same on every runner: local, Kubeflow and Vertex AI.
+
+The baseline is the model being served, not the last model some run blessed: a version removed
+from the serving dir by hand (a rollback) is no longer the bar. With nothing pushed yet there is
+no baseline, and TFMA drops the change thresholds ("rubber stamp"): the first model is gated on
+the absolute bounds only. The Evaluator runs after the Trainer, so the lookup sees a push made
+while this run trained. Its cache key is its inputs: a run whose Trainer output is cached reuses
+the cached verdict (and pushes nothing new) even if production changed meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from absl import logging
+from tfx import types
+from tfx.components.evaluator import constants
+from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.utils import io_utils, path_utils
+
+from components.pusher import latest_version
+from components.settings import InputError
+
+SERVING_DIR_KEY = "serving_dir"
+# The blessing's record of which pushed version the candidate was compared with ("" for none).
+BASELINE_VERSION_KEY = "baseline_version"
+_TFX = standard_component_specs.EvaluatorSpec
+
+
+class ProductionEvaluatorSpec(ComponentSpec):
+    PARAMETERS = {
+        **{key: _TFX.PARAMETERS[key] for key in (standard_component_specs.EVAL_CONFIG_KEY,
+                                                 standard_component_specs.EXAMPLE_SPLITS_KEY)},
+        SERVING_DIR_KEY: ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        standard_component_specs.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        standard_component_specs.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+    }
+    OUTPUTS = dict(_TFX.OUTPUTS)
+
+
+class Executor(tfx_evaluator.Executor):
+    """TFX's Evaluator, with the newest pushed version as the baseline model (if there is one)."""
+
+    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
+           exec_properties: dict[str, Any]) -> None:
+        exec_properties = dict(exec_properties)
+        serving_dir = exec_properties.pop(SERVING_DIR_KEY)
+        production = latest_version(serving_dir)
+        input_dict = dict(input_dict)
+        if production:
+            logging.info("baseline: the model in production, %s", production)
+            input_dict[standard_component_specs.BASELINE_MODEL_KEY] = [self._as_model_artifact(production)]
+        else:
+            logging.info("no model under %s yet: gating on the absolute bounds only", serving_dir)
+        super().Do(input_dict, output_dict, exec_properties)
+        _record_baseline(artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]),
+                         production)
+
+    def _as_model_artifact(self, version_dir: str) -> standard_artifacts.Model:
+        """A Model artifact holding a copy of the pushed version, laid out as the Trainer's
+        (`<uri>/Format-Serving/`), which is where TFX's Evaluator looks for the SavedModel."""
+        model = standard_artifacts.Model()
+        model.uri = f"{self._get_tmp_dir().rstrip('/')}/production_model"
+        copy = path_utils.serving_model_dir(model.uri)
+        io_utils.copy_dir(version_dir, copy)
+        check_baseline(version_dir, copy)
+        return model
+
+
+def check_baseline(version_dir: str, saved_model_dir: str) -> None:
+    """The model in production must load with the signatures TFMA evaluates through; if it does
+    not, the gate cannot compare, and nothing is pushed over it."""
+    import tensorflow as tf
+
+    from components import features
+
+    try:
+        signatures = set(tf.saved_model.load(saved_model_dir).signatures)
+    except Exception as error:  # noqa: BLE001 - any load failure means the same to the user
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{version_dir}: the model in production does not load ({reason}), so the gate "
+                         f"cannot compare against it; restore or remove that version") from None
+    missing = {features.SERVING_EXAMPLES_SIGNATURE, features.TRANSFORM_SIGNATURE} - signatures
+    if missing:
+        raise InputError(f"{version_dir}: the model in production has no {', '.join(sorted(missing))} signature, "
+                         f"so the gate cannot compare against it; restore or remove that version")
+
+
+def _record_baseline(blessing: types.Artifact, production: str | None) -> None:
+    """The blessing names the pushed version it was compared with. TFX would record the staged
+    copy's path and an artifact id that exists in no metadata store; KFP's entrypoint turns that
+    id into a run-scoped name and fails on an unknown one, so it is dropped."""
+    blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
+    blessing.set_string_custom_property(BASELINE_VERSION_KEY, production or "")
+    if production:
+        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, production)
+
+
+class ProductionEvaluator(base_beam_component.BaseBeamComponent):
+    """Evaluates `model` on `examples` with `eval_config`; the baseline is the newest version
+    under `serving_dir`. Outputs `evaluation` and `blessing`, as TFX's Evaluator does."""
+
+    SPEC_CLASS = ProductionEvaluatorSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
+
+    def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, eval_config: Any, serving_dir: str):
+        spec = ProductionEvaluatorSpec(
+            examples=examples,
+            model=model,
+            eval_config=eval_config,
+            example_splits="null",
+            serving_dir=serving_dir,
+            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        )
+        super().__init__(spec=spec)
