@@ -43,6 +43,7 @@ from components.settings import ConfigError
 from pipeline.config import RunConfig, from_dict
 from pipeline.kfp_entrypoint import LAUNCHER_LOG_OUTPUT, configure_object_storage, s3_objects, split_uri
 from pipeline.kubeflow import CONFIG_KEY, check_executors, read_job
+from pipeline.pipeline import DATA_ROOT_PARAMETER
 from pipeline.progress import ProgressCallback
 
 
@@ -97,6 +98,7 @@ def run_spec(
     run_id = str(uuid.uuid4())
     run = SpecRun(run_id, spec.pipeline_info.name, pipeline_root, _config(job), {}, os.path.abspath(workdir))
     values = root_parameters(spec, job.get("runtimeConfig", {}).get("parameterValues", {}), parameters or {})
+    check_local_data(values)
     run_root = f"{pipeline_root.rstrip('/')}/{run.pipeline_name}/{run_id}"
     for number, task_name in enumerate(task_order(spec), start=1):
         task = spec.root.dag.tasks[task_name]
@@ -135,6 +137,19 @@ def root_parameters(spec: pipeline_spec_pb2.PipelineSpec, compiled: dict[str, An
     if missing:
         raise ConfigError(f"--param {missing[0]}: the pipeline needs a value for it")
     return values
+
+
+def check_local_data(values: dict[str, struct_pb2.Value]) -> None:
+    """A data folder in the image (`/pipeline/data/...` by default) is not on this machine:
+    say so before any task starts, rather than deep in ExampleGen's log."""
+    data_root = values.get(DATA_ROOT_PARAMETER)
+    path = data_root.string_value if data_root is not None else ""
+    if path and "://" not in path and not os.path.exists(path):
+        raise ConfigError(
+            f"--param {DATA_ROOT_PARAMETER}: {path} does not exist here (a path inside the image); compile with "
+            f"--set kubeflow.image_workdir=$PWD so this checkout stands in for the image, or pass "
+            f"--param {DATA_ROOT_PARAMETER}=<folder>"
+        )
 
 
 def executor_input(

@@ -97,6 +97,14 @@ def test_a_spec_with_a_resolver_is_refused_before_anything_runs(compiled, tmp_pa
     assert not (tmp_path / "work").exists()
 
 
+def test_data_inside_the_image_is_named_before_any_task_runs(compiled, tmp_path, capsys):
+    path, _, _ = compiled  # compiled with the default image_workdir, /pipeline
+    assert main(["run", "--spec", str(path), "--workdir", str(tmp_path / "work")]) == 2
+    err = capsys.readouterr().err
+    assert "--param data_root: /pipeline/data/penguins does not exist here" in err
+    assert "--set kubeflow.image_workdir=$PWD" in err and not (tmp_path / "work").exists()
+
+
 def test_a_spec_runs_as_compiled_so_recipe_flags_are_refused(compiled, capsys):
     path, _, _ = compiled
     assert main(["run", "--spec", str(path), "--epochs", "3"]) == 2
