@@ -1,4 +1,5 @@
-"""TFMA configuration of the Evaluator's gate, built from `EvaluationSpec`.
+"""The Evaluator's gate: its TFMA configuration, built from `EvaluationSpec`, and the reading
+of what TFMA wrote (metrics, validation failures, plots, and the bounds it gated with).
 
 TFMA feeds raw eval examples to `serving_default`, and runs `transform_features` first to read
 the transformed label and the example weight (0 for rows without a usable label).
@@ -6,7 +7,10 @@ the transformed label and the example weight (0 for rows without a usable label)
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import tensorflow_model_analysis as tfma
 from google.protobuf.wrappers_pb2 import BoolValue
@@ -92,3 +96,67 @@ def _threshold(metric: GatedMetric, spec: EvaluationSpec) -> tfma.MetricThreshol
         absolute={"value": -allowed if metric.higher_is_better else allowed},
     )
     return tfma.MetricThreshold(value_threshold=value_threshold, change_threshold=change_threshold)
+
+
+# --- What the Evaluator wrote: read back by the run summary and the report. ---------------------
+
+EVAL_CONFIG_FILE = "eval_config.json"  # TFMA writes the config it evaluated with beside its results
+
+
+def overall_metrics(evaluation_uri: str) -> dict[tuple[str, bool], float]:
+    """Overall-slice metric values by (TFMA name, is the baseline's)."""
+    values: dict[tuple[str, bool], float] = {}
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue  # the overall slice only
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            key = key_and_value.key
+            if key.is_diff or key_and_value.value.WhichOneof("type") != "double_value":
+                continue
+            values[(key.name, key.model_name == "baseline")] = key_and_value.value.double_value.value
+    return values
+
+
+def candidate_plots(evaluation_uri: str) -> list[Any]:
+    """The candidate model's plot values on the overall slice."""
+    found = []
+    for plots in tfma.load_plots(evaluation_uri):
+        if plots.slice_key.single_slice_keys:
+            continue
+        found += [entry.value for entry in plots.plot_keys_and_values if entry.key.model_name != "baseline"]
+    return found
+
+
+def failed_metric_names(evaluation_uri: str) -> set[str]:
+    result = tfma.load_validation_result(evaluation_uri)
+    return {
+        failure.metric_key.name
+        for per_slice in result.metric_validations_per_slice
+        for failure in per_slice.failures
+    }
+
+
+def gate_bounds(evaluation_uri: str, task: str) -> dict[str, dict[str, float | None]]:
+    """Per gated role, the absolute bound and the baseline tolerance the run was gated with, as
+    the Evaluator recorded them (a recipe read again later may say otherwise)."""
+    from google.protobuf import json_format
+    from tfx.dsl.io import fileio
+
+    with fileio.open(os.path.join(evaluation_uri, EVAL_CONFIG_FILE), "r") as f:
+        recorded = json.load(f)
+    config = json_format.ParseDict(recorded.get("evalConfig", recorded), tfma.EvalConfig(), ignore_unknown_fields=True)
+    thresholds = {metric.class_name: metric.threshold for spec in config.metrics_specs for metric in spec.metrics}
+    bounds = {}
+    for metric in gated_metrics(task):
+        threshold = thresholds.get(metric.tfma_class)
+        if threshold is None:
+            continue
+        value = threshold.value_threshold
+        side = value.lower_bound if metric.higher_is_better else value.upper_bound
+        has_bound = value.HasField("lower_bound" if metric.higher_is_better else "upper_bound")
+        change = abs(threshold.change_threshold.absolute.value) if threshold.HasField("change_threshold") else None
+        bounds[metric.role] = {
+            "bound": side.value if has_bound else None,
+            "tolerance": round(max(change - _EPSILON, 0.0), 12) if change is not None else None,
+        }
+    return bounds

@@ -127,18 +127,13 @@ def classification_results(evaluation_uri: str | None, task: str) -> dict[str, A
     the precision/recall pairs over the thresholds, from the Evaluator's plots."""
     if not evaluation_uri or task not in ("binary", "multiclass"):
         return None
-    import tensorflow_model_analysis as tfma
+    from components.evaluation import candidate_plots
 
-    for plots in tfma.load_plots(evaluation_uri):
-        if plots.slice_key.single_slice_keys:
-            continue  # the overall slice only
-        for entry in plots.plot_keys_and_values:
-            if entry.key.model_name == "baseline":
-                continue
-            if entry.value.HasField("multi_class_confusion_matrix_at_thresholds"):
-                return _multiclass_matrix(entry.value.multi_class_confusion_matrix_at_thresholds)
-            if entry.value.HasField("confusion_matrix_at_thresholds"):
-                return _binary_matrix(entry.value.confusion_matrix_at_thresholds)
+    for plot in candidate_plots(evaluation_uri):
+        if plot.HasField("multi_class_confusion_matrix_at_thresholds"):
+            return _multiclass_matrix(plot.multi_class_confusion_matrix_at_thresholds)
+        if plot.HasField("confusion_matrix_at_thresholds"):
+            return _binary_matrix(plot.confusion_matrix_at_thresholds)
     return None
 
 

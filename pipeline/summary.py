@@ -18,7 +18,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.dsl.io import fileio
 
 from components.anomalies import read_anomalies
-from components.evaluation import gated_metrics
+from components.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
 from components.evaluator import BASELINE_VERSION_KEY
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
@@ -174,45 +174,33 @@ def _candidate_metrics(evaluation_uri: str | None) -> dict[str, float]:
     if not evaluation_uri:
         return {}
     roles = {metric.tfma_name: metric.role for task in TASKS for metric in gated_metrics(task)}
-    return {roles[name]: value for (name, is_baseline), value in _metric_values(evaluation_uri).items()
+    return {roles[name]: value for (name, is_baseline), value in overall_metrics(evaluation_uri).items()
             if not is_baseline and name in roles}
 
 
 def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any]:
-    """Each gated metric: its value, the baseline's, its bound, and whether it passed."""
+    """Each gated metric: its value, the baseline's, the bound and tolerance the Evaluator gated
+    with, and whether it passed. (With no baseline TFMA drops the change threshold from what it
+    records; the tolerance shown is then the recipe's.)"""
     if not evaluation_uri:
         return {}
-    values = _metric_values(evaluation_uri)
-    failed = _failed_metric_names(evaluation_uri)
+    values = overall_metrics(evaluation_uri)
+    failed = failed_metric_names(evaluation_uri)
+    bounds = gate_bounds(evaluation_uri, config.data.task)
     result = {}
     for metric in gated_metrics(config.data.task):
-        bound = config.evaluation.min_accuracy if metric.role == "accuracy" else config.evaluation.max_loss
+        gate = bounds.get(metric.role, {})
         result[metric.role] = {
             "metric": metric.tfma_name,
             "value": values.get((metric.tfma_name, False)),
             "baseline": values.get((metric.tfma_name, True)),
-            "lower_bound" if metric.higher_is_better else "upper_bound": bound,
-            "baseline_tolerance": config.evaluation.baseline_tolerance,
+            "lower_bound" if metric.higher_is_better else "upper_bound": gate.get("bound"),
+            "baseline_tolerance": gate["tolerance"] if gate.get("tolerance") is not None
+            else config.evaluation.baseline_tolerance,
             "passed": metric.tfma_name not in failed,
         }
     result["example_count"] = values.get(("example_count", False))
     return result
-
-
-def _metric_values(evaluation_uri: str) -> dict[tuple[str, bool], float]:
-    """Overall-slice metric values by (TFMA name, is the baseline's)."""
-    import tensorflow_model_analysis as tfma
-
-    values: dict[tuple[str, bool], float] = {}
-    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue  # the overall slice only
-        for key_and_value in metrics_for_slice.metric_keys_and_values:
-            key = key_and_value.key
-            if key.is_diff or key_and_value.value.WhichOneof("type") != "double_value":
-                continue
-            values[(key.name, key.model_name == "baseline")] = key_and_value.value.double_value.value
-    return values
 
 
 def training_record(trainer: NodeRun | None) -> dict[str, Any]:
@@ -262,17 +250,6 @@ def write_json(data: dict[str, Any], path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(data, f, indent=2, default=str)
-
-
-def _failed_metric_names(evaluation_uri: str) -> set[str]:
-    import tensorflow_model_analysis as tfma
-
-    result = tfma.load_validation_result(evaluation_uri)
-    return {
-        failure.metric_key.name
-        for per_slice in result.metric_validations_per_slice
-        for failure in per_slice.failures
-    }
 
 
 def _schema_file(node: NodeRun | None) -> str | None:

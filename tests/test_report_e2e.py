@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import io
 import os
 import re
@@ -191,3 +192,19 @@ def test_report_renders_in_headless_chromium_with_its_charts_and_no_console_erro
 def test_the_report_itself_loads_without_console_messages(penguins, chromium, tmp_path):
     logged = render(chromium, Path(penguins.summary["report_file"]), tmp_path / "plain.png")
     assert [line for line in logged.splitlines() if ":CONSOLE" in line] == []
+
+
+def test_a_summary_read_again_from_metadata_keeps_the_bounds_the_run_was_gated_with(penguins, tmp_path):
+    """`report --config` re-reads the run from ML Metadata with the recipe as it is now. The
+    bounds it reports are the ones the Evaluator used (its eval_config.json), not the recipe's:
+    here the re-read recipe has no max_loss (as a recipe whose bound was computed from the data)."""
+    root = tmp_path / "pipeline"
+    shutil.copytree(Path(penguins.summary["summary_file"]).parents[2], root)  # a copy: the shared run stays
+    code, printed = cli("report", "--config", str(Path(__file__).parent.parent / "configs" / "penguins.yaml"),
+                        "--set", f"output.pipeline_root={root}", "--set", "evaluation.max_loss=null",
+                        "--set", "evaluation.min_accuracy=0.5")
+    assert code == 0, printed
+    rewritten = json.loads((root / "runs" / penguins.summary["run_id"] / "summary.json").read_text())
+    assert rewritten["metrics"]["loss"]["upper_bound"] == penguins.summary["metrics"]["loss"]["upper_bound"] == 0.3
+    assert rewritten["metrics"]["accuracy"]["lower_bound"] == 0.9
+    assert rewritten["metrics"] == penguins.summary["metrics"]
