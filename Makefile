@@ -43,6 +43,7 @@ bench: venv
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/seed_spread.py
 	$(BIN)/python bench/spec_execution.py
+	$(BIN)/python bench/fast_answers.py
 
 clean:
 	rm -rf output

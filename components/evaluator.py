@@ -28,12 +28,11 @@ from tfx.types import artifact_utils, standard_artifacts, standard_component_spe
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from tfx.utils import io_utils, path_utils
 
+from components import features
 from components.pusher import latest_version
 from components.settings import InputError
 
 SERVING_DIR_KEY = "serving_dir"
-# The blessing's record of which pushed version the candidate was compared with ("" for none).
-BASELINE_VERSION_KEY = "baseline_version"
 _TFX = standard_component_specs.EvaluatorSpec
 
 
@@ -84,8 +83,6 @@ def check_baseline(version_dir: str, saved_model_dir: str) -> None:
     not, the gate cannot compare, and nothing is pushed over it."""
     import tensorflow as tf
 
-    from components import features
-
     try:
         signatures = set(tf.saved_model.load(saved_model_dir).signatures)
     except Exception as error:  # noqa: BLE001 - any load failure means the same to the user
@@ -103,7 +100,7 @@ def _record_baseline(blessing: types.Artifact, production: str | None) -> None:
     copy's path and an artifact id that exists in no metadata store; KFP's entrypoint turns that
     id into a run-scoped name and fails on an unknown one, so it is dropped."""
     blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
-    blessing.set_string_custom_property(BASELINE_VERSION_KEY, production or "")
+    blessing.set_string_custom_property(features.BASELINE_VERSION, production or "")
     if production:
         blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, production)
 

@@ -33,6 +33,10 @@ CLASS_IDS = "class_ids"
 CLASSES = "classes"
 PREDICTIONS = "predictions"  # regression: [n, 1]
 
+# The Evaluator's blessing: which pushed version (the model in production) the candidate was
+# compared with, "" for none. Written by components/evaluator.py, read by the run summary.
+BASELINE_VERSION = "baseline_version"
+
 
 def transformed_name(key: str) -> str:
     return key + TRANSFORMED_SUFFIX

@@ -27,10 +27,22 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
-import tensorflow as tf
 
 from components import features
 from components.settings import ImageSplit, InputError
+
+
+class _TensorFlowOnUse:
+    """`tf`, imported on first use: loading a config only asks `detect_format` about a CSV path,
+    and a mistake there is reported without the seconds TensorFlow takes to import."""
+
+    def __getattr__(self, name: str):
+        import tensorflow
+
+        return getattr(tensorflow, name)
+
+
+tf = _TensorFlowOnUse()
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 # Pre-split folder -> output split name (Keras calls the eval split "validation").

@@ -289,8 +289,6 @@ def _run(args: argparse.Namespace) -> int:
     from components.csv_input import check_csv, check_rows
     from pipeline.config import check_files
     from pipeline.progress import component_progress
-    from pipeline.runner import run_pipeline
-    from pipeline.summary import write_json
 
     config = _load_config(args)
     check_files(config)
@@ -306,6 +304,9 @@ def _run(args: argparse.Namespace) -> int:
         config = with_trivial_loss_bound(config)
         print(f"gate: no evaluation.max_loss set, so the loss must beat a model that ignores the features: "
               f"< {config.evaluation.max_loss:.4f}")
+    from pipeline.runner import run_pipeline  # TFX, Beam and TensorFlow: only once the input is checked
+    from pipeline.summary import write_json
+
     with component_progress() as progress:
         summary = run_pipeline(config, progress)
     if args.summary_json:
@@ -562,7 +563,7 @@ def _summary_file(args: argparse.Namespace) -> str:
     import glob
 
     from components.settings import ConfigError
-    from pipeline.summary import RUNS_DIR, SUMMARY_FILE
+    from pipeline.records import RUNS_DIR, SUMMARY_FILE
 
     if args.run and os.path.isfile(args.run):
         return args.run
@@ -597,7 +598,7 @@ def _read_summary(path: str) -> dict[str, Any]:
 
 def _runs(args: argparse.Namespace) -> int:
     from pipeline.config import METADATA_FILE
-    from pipeline.summary import list_runs
+    from pipeline.records import list_runs
 
     records = [record for root in _pipeline_roots(args) for record in list_runs(os.path.join(root, METADATA_FILE))]
     print(format_runs(sorted(records, key=lambda record: record["started"])))

@@ -234,7 +234,7 @@ def _set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
 
 def _resolve(config: RunConfig) -> RunConfig:
     """Fills derived defaults and checks what involves more than one section."""
-    from components.models import check_model  # imports TensorFlow: only once a config is loaded
+    from components.models import check_model
 
     name = config.name or _pipeline_name(config.data.path)
     if config.runner.kind == "kubeflow":

@@ -327,7 +327,7 @@ def spec_nodes(run: SpecRun) -> dict[str, Any]:
     """Each task as the summary reads a node from ML Metadata: its execution and output artifacts."""
     from ml_metadata.proto import metadata_store_pb2
 
-    from pipeline.summary import NodeRun
+    from pipeline.records import NodeRun
 
     nodes = {}
     for name, task in run.tasks.items():

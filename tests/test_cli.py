@@ -1,5 +1,8 @@
 """The CLI's contract for bad input: one clear message, exit code 2, nothing run."""
 
+import subprocess
+import sys
+
 import pytest
 
 from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
@@ -144,3 +147,26 @@ def test_report_without_runs_says_how_to_get_one(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["report"]) == 2
     assert "no runs under ./output; give --config or --pipeline-root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--data", "/nope.csv", "--label", "x", "--task", "binary"], "/nope.csv: no such file"),
+        (["run", "--data", "data/penguins/penguins.csv", "--label", "nope", "--task", "multiclass"],
+         "no label column 'nope'"),
+        (["run", "--config", "configs/penguins.yaml", "--model", "nope"], "unknown model 'nope'"),
+    ],
+    ids=["missing-file", "wrong-label", "unknown-model"],
+)
+def test_mistakes_are_reported_before_tensorflow_tfx_or_beam_are_imported(args, message):
+    """A fresh process, as a user runs it: the answer must not wait for TensorFlow's import
+    (bench/fast_answers.py times it)."""
+    probe = (
+        "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', 'keras', 'tf_keras'})\n"
+        "print('RESULT', code, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert message in done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "RESULT 2 []", done.stdout + done.stderr

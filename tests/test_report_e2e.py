@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,19 @@ def test_runs_lists_the_run_from_ml_metadata(penguins):
     metrics = penguins.summary["metrics"]
     assert f"{metrics['loss']['value']:.4f}" in first and f"{metrics['accuracy']['value']:.4f}" in first
     assert " complete " in first and " yes " in first and first.endswith(penguins.summary["pushed_model_dir"])
+
+
+def test_runs_reads_no_tensorflow(penguins):
+    """`runs` answers from ML Metadata and the runs' summary files alone (bench/fast_answers.py
+    times it): a fresh process imports neither TensorFlow, TFX, Beam nor TFMA."""
+    root = str(Path(penguins.summary["summary_file"]).parents[2])
+    probe = ("import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
+             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', "
+             "'tensorflow_model_analysis'})\nprint('RESULT', code, heavy)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "runs", "--pipeline-root", root],
+                          capture_output=True, text=True, timeout=120)
+    assert penguins.summary["run_id"] in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "RESULT 0 []", done.stdout + done.stderr
 
 
 def test_report_and_runs_name_a_pipeline_root_without_runs(tmp_path, capsys):

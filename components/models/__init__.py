@@ -8,36 +8,30 @@ when a model is built.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import tensorflow as tf
-
-from components.keras_setup import skip_autograph_for_keras
-from components.models.conv import cnn, rnn, squeezenet, vgg
-from components.models.inputs import ImageInput, InputSpec, TaskSpec
-from components.models.mlp import (
-    binary_classifier,
-    linear,
-    mlp_batchnorm_input,
-    mlp_classifier,
-    mlp_dropout_batchnorm,
-    mlp_regressor,
-    mnist_mlp,
-)
-from components.models.transfer import transfer
 from components.settings import CLASSIFICATION_TASKS, TASKS, ModelSpec
 
-skip_autograph_for_keras()  # every process that builds a model; see components/keras_setup.py
+if TYPE_CHECKING:
+    from components.models.inputs import InputSpec, TaskSpec
 
-Builder = Callable[[InputSpec, TaskSpec, ModelSpec], tf.keras.Model]
+# No TensorFlow here: loading a config checks the model's name and task against this table, and
+# a wrong name is reported before TensorFlow is imported. The builders are imported on use.
+Builder = Callable[["InputSpec", "TaskSpec", ModelSpec], Any]
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    builder: Builder
+    builder_path: str  # "module:function"
     tasks: tuple[str, ...]
     needs_image: bool = False
+
+    @property
+    def builder(self) -> Builder:
+        module, function = self.builder_path.split(":")
+        return getattr(importlib.import_module(module), function)
 
     @property
     def description(self) -> str:
@@ -46,21 +40,22 @@ class ModelInfo:
         return paragraph.split(". ")[0].rstrip(".")
 
 
+_MLP, _CONV, _TRANSFER = "components.models.mlp", "components.models.conv", "components.models.transfer"
 REGISTRY: dict[str, ModelInfo] = {
-    info.builder.__name__: info
+    info.builder_path.split(":")[1]: info
     for info in (
-        ModelInfo(linear, TASKS),
-        ModelInfo(mlp_regressor, ("regression",)),
-        ModelInfo(mlp_classifier, CLASSIFICATION_TASKS),
-        ModelInfo(binary_classifier, ("binary",)),
-        ModelInfo(mlp_dropout_batchnorm, TASKS),
-        ModelInfo(mlp_batchnorm_input, TASKS),
-        ModelInfo(mnist_mlp, ("multiclass",)),
-        ModelInfo(cnn, TASKS, needs_image=True),
-        ModelInfo(rnn, CLASSIFICATION_TASKS, needs_image=True),
-        ModelInfo(vgg, TASKS, needs_image=True),
-        ModelInfo(squeezenet, ("multiclass",), needs_image=True),
-        ModelInfo(transfer, TASKS, needs_image=True),
+        ModelInfo(f"{_MLP}:linear", TASKS),
+        ModelInfo(f"{_MLP}:mlp_regressor", ("regression",)),
+        ModelInfo(f"{_MLP}:mlp_classifier", CLASSIFICATION_TASKS),
+        ModelInfo(f"{_MLP}:binary_classifier", ("binary",)),
+        ModelInfo(f"{_MLP}:mlp_dropout_batchnorm", TASKS),
+        ModelInfo(f"{_MLP}:mlp_batchnorm_input", TASKS),
+        ModelInfo(f"{_MLP}:mnist_mlp", ("multiclass",)),
+        ModelInfo(f"{_CONV}:cnn", TASKS, needs_image=True),
+        ModelInfo(f"{_CONV}:rnn", CLASSIFICATION_TASKS, needs_image=True),
+        ModelInfo(f"{_CONV}:vgg", TASKS, needs_image=True),
+        ModelInfo(f"{_CONV}:squeezenet", ("multiclass",), needs_image=True),
+        ModelInfo(f"{_TRANSFER}:transfer", TASKS, needs_image=True),
     )
 }
 
@@ -75,7 +70,7 @@ def check_model(name: str, task: str) -> ModelInfo:
     return info
 
 
-def build_model(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> tf.keras.Model:
+def build_model(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> Any:
     info = check_model(spec.name, task.task)
     if info.needs_image and inputs.image is None:
         raise ValueError(f"model {spec.name} needs image data; this data has only tabular features")
@@ -94,6 +89,8 @@ class CatalogRow:
 
 def example_task(info: ModelInfo, num_classes: int) -> TaskSpec:
     """The task a catalogue entry is shown with: multiclass where it fits, else its first task."""
+    from components.models.inputs import TaskSpec
+
     if "multiclass" in info.tasks:
         return TaskSpec("multiclass", num_classes)
     return TaskSpec(info.tasks[0], 2 if info.tasks[0] == "binary" else 0)
@@ -101,6 +98,8 @@ def example_task(info: ModelInfo, num_classes: int) -> TaskSpec:
 
 def catalog(image_shape: tuple[int, int, int], num_classes: int, spec: ModelSpec | None = None) -> list[CatalogRow]:
     """Every registered model built for one image shape (dense models read it flattened)."""
+    from components.models.inputs import ImageInput, InputSpec
+
     inputs = InputSpec(image=ImageInput("image", image_shape))
     rows = []
     for name, info in REGISTRY.items():
