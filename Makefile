@@ -10,7 +10,7 @@ LOCK := requirements.lock
 export PIP_IGNORE_REQUIRES_PYTHON := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv lock run test test-fast bench clean
+.PHONY: venv lock run test test-fast lint bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Style is the tool's: `ruff format` writes it, `make lint` checks it (ruff.toml).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not e2e"

@@ -20,7 +20,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
@@ -37,11 +36,18 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.svm import SVC, SVR  # noqa: E402
 
+import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 
-RECIPES = ["penguins", "breast_cancer", "wine_dropout_batchnorm", "wine_batchnorm_input", "digits_mlp",
-           "penguins_body_mass"]
+RECIPES = [
+    "penguins",
+    "breast_cancer",
+    "wine_dropout_batchnorm",
+    "wine_batchnorm_input",
+    "digits_mlp",
+    "penguins_body_mass",
+]
 CLASSIFIERS = {
     "LogisticRegression": lambda: LogisticRegression(max_iter=5000),
     "RandomForest": lambda: RandomForestClassifier(n_estimators=300, random_state=0),
@@ -86,11 +92,18 @@ def read_split(examples: Path, split: str) -> pd.DataFrame:
 def preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     strings = [c for c in frame.columns if c not in numeric]
-    return ColumnTransformer([
-        ("numbers", make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()), numeric),
-        ("strings", make_pipeline(SimpleImputer(strategy="constant", fill_value="__missing__"),
-                                  OneHotEncoder(handle_unknown="ignore")), strings),
-    ])
+    return ColumnTransformer(
+        [
+            ("numbers", make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()), numeric),
+            (
+                "strings",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="__missing__"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                strings,
+            ),
+        ]
+    )
 
 
 def baselines(recipe: str, summary: dict) -> dict[str, float]:
@@ -99,16 +112,20 @@ def baselines(recipe: str, summary: dict) -> dict[str, float]:
     examples = examples_dir(summary)
     train, test = (read_split(examples, split) for split in ("train", "eval"))
     train, test = (frame[frame[label].notna()] for frame in (train, test))
-    features = [c for c in train.columns if c != label and c not in excluded
-                and (not config.data.features or c in config.data.features)]
+    features = [
+        c
+        for c in train.columns
+        if c != label and c not in excluded and (not config.data.features or c in config.data.features)
+    ]
     classify = config.data.task != "regression"
     scores = {}
     for name, make in (CLASSIFIERS if classify else REGRESSORS).items():
         model = make_pipeline(preprocessor(train[features]), make())
         model.fit(train[features], train[label])
         predicted = model.predict(test[features])
-        scores[name] = (accuracy_score(test[label], predicted) if classify
-                        else mean_absolute_error(test[label], predicted))
+        scores[name] = (
+            accuracy_score(test[label], predicted) if classify else mean_absolute_error(test[label], predicted)
+        )
     return scores
 
 
@@ -117,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipes", nargs="+", default=RECIPES)
     parser.add_argument("--runs-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "accuracy")
     args = parser.parse_args(argv)
-    print("| recipe | metric | ours | LogisticRegression / LinearRegression | RandomForest | HistGradientBoosting "
-          "| SVC / SVR | best baseline | ours vs best |")
+    print(
+        "| recipe | metric | ours | LogisticRegression / LinearRegression | RandomForest | HistGradientBoosting "
+        "| SVC / SVR | best baseline | ours vs best |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for recipe in args.recipes:
         summary = run_summary(recipe, args.runs_dir)
@@ -128,11 +147,18 @@ def main(argv: list[str] | None = None) -> int:
         best_name = (max if classify else min)(scores, key=scores.get)
         best = scores[best_name]
         # TFMA reports float32: a tie within 1e-6 is a tie.
-        verdict = "≥ best" if (ours >= best - 1e-6 if classify else ours <= best + 1e-6) else f"{'below' if classify else 'above'} best"
+        verdict = (
+            "≥ best"
+            if (ours >= best - 1e-6 if classify else ours <= best + 1e-6)
+            else f"{'below' if classify else 'above'} best"
+        )
         number = "{:.4f}" if classify else "{:.1f}"
         cells = [number.format(v) for v in scores.values()]
-        print(f"| {recipe} | {'accuracy' if classify else 'MAE'} | {number.format(ours)} | {' | '.join(cells)} | "
-              f"{best_name} | {verdict} ({ours - best:+.4f}) |", flush=True)
+        print(
+            f"| {recipe} | {'accuracy' if classify else 'MAE'} | {number.format(ours)} | {' | '.join(cells)} | "
+            f"{best_name} | {verdict} ({ours - best:+.4f}) |",
+            flush=True,
+        )
     return 0
 
 

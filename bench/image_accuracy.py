@@ -21,12 +21,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 
+import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
 from components.predict import load_model, predict_images  # noqa: E402
@@ -41,6 +41,7 @@ BASELINES = {
 
 def run_summary(recipe: str, runs_dir: Path, seed: int | None = None) -> dict:
     """The recipe's run (with `training.seed` when given); transfer's base is this bench's CNN of the same seed."""
+
     def run_name(name: str) -> str:
         return name if seed is None else f"{name}_seed{seed}"
 
@@ -62,8 +63,9 @@ def read_split(examples: Path, split: str) -> tuple[list[bytes], np.ndarray]:
 
 
 def pixels(encoded: list[bytes]) -> np.ndarray:
-    return np.stack([tf.io.decode_image(content, expand_animations=False).numpy().reshape(-1) / 255.0
-                     for content in encoded])
+    return np.stack(
+        [tf.io.decode_image(content, expand_animations=False).numpy().reshape(-1) / 255.0 for content in encoded]
+    )
 
 
 def served_accuracy(model_dir: str, images: list[bytes], labels: np.ndarray) -> float:
@@ -71,10 +73,14 @@ def served_accuracy(model_dir: str, images: list[bytes], labels: np.ndarray) -> 
     return float(np.mean(outputs[features.CLASS_IDS] == labels))
 
 
-def baseline_accuracies(train: tuple[list[bytes], np.ndarray], test: tuple[list[bytes], np.ndarray]) -> dict[str, float]:
+def baseline_accuracies(
+    train: tuple[list[bytes], np.ndarray], test: tuple[list[bytes], np.ndarray]
+) -> dict[str, float]:
     x_train, x_test = pixels(train[0]), pixels(test[0])
-    return {name: float(np.mean(make().fit(x_train, train[1]).predict(x_test) == test[1]))
-            for name, make in BASELINES.items()}
+    return {
+        name: float(np.mean(make().fit(x_train, train[1]).predict(x_test) == test[1]))
+        for name, make in BASELINES.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,13 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "images")
     parser.add_argument("--seeds", type=int, nargs="+", help="run every recipe once per training seed")
     args = parser.parse_args(argv)
-    print("| recipe | data | model | parameters | epochs (kept) | eval accuracy (TFMA) | test accuracy (pushed model, "
-          "PNG bytes) | SVC | LogisticRegression | ours vs best baseline |")
+    print(
+        "| recipe | data | model | parameters | epochs (kept) | eval accuracy (TFMA) | test accuracy (pushed model, "
+        "PNG bytes) | SVC | LogisticRegression | ours vs best baseline |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for recipe in args.recipes:
         for seed in args.seeds or [None]:
-            print(table_row(recipe if seed is None else f"{recipe} (seed {seed})", run_summary(recipe, args.runs_dir, seed)),
-                  flush=True)
+            print(
+                table_row(
+                    recipe if seed is None else f"{recipe} (seed {seed})", run_summary(recipe, args.runs_dir, seed)
+                ),
+                flush=True,
+            )
     return 0
 
 
@@ -102,10 +114,12 @@ def table_row(label: str, summary: dict) -> str:
     scores = baseline_accuracies(train, test)
     best = max(scores.values())
     training = summary["training"]
-    return (f"| {label} | {Path(summary['data']).name} | {summary['model']} | {training['model']['parameters']:,} | "
-            f"{training['epochs_run']} ({training['kept_epoch']}) | {summary['metrics']['accuracy']['value']:.4f} | "
-            f"{ours:.4f} (n={len(test[1])}) | {scores['SVC']:.4f} | {scores['LogisticRegression']:.4f} | "
-            f"{ours - best:+.4f} |")
+    return (
+        f"| {label} | {Path(summary['data']).name} | {summary['model']} | {training['model']['parameters']:,} | "
+        f"{training['epochs_run']} ({training['kept_epoch']}) | {summary['metrics']['accuracy']['value']:.4f} | "
+        f"{ours:.4f} (n={len(test[1])}) | {scores['SVC']:.4f} | {scores['LogisticRegression']:.4f} | "
+        f"{ours - best:+.4f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,14 @@ SCRIPT = textwrap.dedent(
 
 
 def first_epoch_seconds(setting: str) -> float:
-    result = subprocess.run([sys.executable, "-c", SCRIPT, setting], cwd=REPO, capture_output=True, text=True,
-                            check=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, setting],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     return float(result.stdout.strip().splitlines()[-1])
 
 

@@ -56,11 +56,28 @@ def plain_run(recipe: str, data: Path, epochs: int) -> dict:
 def pipeline_run(recipe: str, data: Path, epochs: int, root: Path) -> dict:
     summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
     command = [
-        sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"),
-        "--data", str(data), "--epochs", str(epochs), "--set", "training.early_stopping.enabled=false",
-        "--set", "evaluation.max_loss=100", "--set", "evaluation.min_accuracy=0",
-        "--pipeline-root", str(root / "pipeline"), "--serving-dir", str(root / "serving"),
-        "--summary-json", str(summary_file),
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--config",
+        str(REPO / "configs" / f"{recipe}.yaml"),
+        "--data",
+        str(data),
+        "--epochs",
+        str(epochs),
+        "--set",
+        "training.early_stopping.enabled=false",
+        "--set",
+        "evaluation.max_loss=100",
+        "--set",
+        "evaluation.min_accuracy=0",
+        "--pipeline-root",
+        str(root / "pipeline"),
+        "--serving-dir",
+        str(root / "serving"),
+        "--summary-json",
+        str(summary_file),
     ]
     seconds, _ = timed(command)
     summary = json.loads(summary_file.read_text())
@@ -84,17 +101,32 @@ def component_seconds(components: dict, name: str) -> float:
 
 
 def table(results: list[dict]) -> str:
-    head = ["rows", "plain Keras s", "pipeline s", "ratio", "fixed overhead s", "re-run s", "re-run cached",
-            *(f"{name} s" for name in COMPONENTS)]
+    head = [
+        "rows",
+        "plain Keras s",
+        "pipeline s",
+        "ratio",
+        "fixed overhead s",
+        "re-run s",
+        "re-run cached",
+        *(f"{name} s" for name in COMPONENTS),
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         plain, pipeline, rerun = r["plain"]["wall"], r["pipeline"]["wall"], r["rerun"]["wall"]
         components = r["pipeline"]["summary"]["components"]
         rerun_states = r["rerun"]["summary"]["components"].values()
         cached = sum(state["state"] == "CACHED" for state in rerun_states)
-        cells = [f"{r['rows']:,}", f"{plain:.1f}", f"{pipeline:.1f}", f"{pipeline / plain:.2f}",
-                 f"{pipeline - plain:.1f}", f"{rerun:.1f}", f"{cached}/{len(rerun_states)}",
-                 *(f"{component_seconds(components, name):.1f}" for name in COMPONENTS)]
+        cells = [
+            f"{r['rows']:,}",
+            f"{plain:.1f}",
+            f"{pipeline:.1f}",
+            f"{pipeline / plain:.2f}",
+            f"{pipeline - plain:.1f}",
+            f"{rerun:.1f}",
+            f"{cached}/{len(rerun_states)}",
+            *(f"{component_seconds(components, name):.1f}" for name in COMPONENTS),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -102,14 +134,21 @@ def table(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", choices=sorted(PLAIN_SCRIPTS), default="penguins")
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000],
-                        help="penguins rows per run (the image recipe runs once, on its 1,437 images)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000, 100_000, 1_000_000],
+        help="penguins rows per run (the image recipe runs once, on its 1,437 images)",
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "data")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args(argv)
-    print(f"pipeline (BeamDagRunner) vs plain Keras, {args.recipe} network, {args.epochs} epochs, "
-          f"{os.cpu_count()} cores", flush=True)
+    print(
+        f"pipeline (BeamDagRunner) vs plain Keras, {args.recipe} network, {args.epochs} epochs, {os.cpu_count()} cores",
+        flush=True,
+    )
     sizes = args.rows if args.recipe == "penguins" else [sum(1 for _ in DIGITS_TRAIN.glob("*/*.png"))]
     results = []
     with tempfile.TemporaryDirectory() as scratch:

@@ -7,8 +7,8 @@ It is written as such a user would write it today: Keras 3 (TensorFlow 2.16's de
 numbers are imputed with the training mean and z-scored, with a missing
 indicator per column; strings are one-hot encoded; 2/3 of the rows train, 1/3 validate. The
 network is the penguins recipe's (Dense 32-16 ReLU, softmax, Adam 0.01, batch 32), fit for the
-same epochs without early stopping, seeded like the pipeline's Trainer. Prints one JSON line: seconds from start (imports included)
-to a fitted model, and the validation loss and accuracy.
+same epochs without early stopping, seeded like the pipeline's Trainer. Prints one JSON line:
+seconds from start (imports included) to a fitted model, and the validation loss and accuracy.
 """
 
 from __future__ import annotations
@@ -58,11 +58,23 @@ def main() -> None:
     hidden = keras.layers.Dense(16, activation="relu")(keras.layers.Dense(32, activation="relu")(inputs))
     model = keras.Model(inputs, keras.layers.Dense(int(y.max()) + 1, activation="softmax")(hidden))
     model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x[train], y[train], validation_data=(x[~train], y[~train]), epochs=args.epochs,
-                        batch_size=args.batch_size, verbose=0)
-    print(json.dumps({"seconds": round(time.monotonic() - STARTED, 2),
-                      "val_loss": history.history["val_loss"][-1],
-                      "val_accuracy": history.history["val_accuracy"][-1]}))
+    history = model.fit(
+        x[train],
+        y[train],
+        validation_data=(x[~train], y[~train]),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=0,
+    )
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.monotonic() - STARTED, 2),
+                "val_loss": history.history["val_loss"][-1],
+                "val_accuracy": history.history["val_accuracy"][-1],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

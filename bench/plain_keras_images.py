@@ -33,31 +33,45 @@ def main() -> None:
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)
-    common = dict(color_mode="grayscale", image_size=(args.size, args.size), batch_size=args.batch_size,
-                  validation_split=1 / 3, seed=0)
+    common = dict(
+        color_mode="grayscale",
+        image_size=(args.size, args.size),
+        batch_size=args.batch_size,
+        validation_split=1 / 3,
+        seed=0,
+    )
     train = keras.utils.image_dataset_from_directory(args.data, subset="training", **common)
     validation = keras.utils.image_dataset_from_directory(args.data, subset="validation", **common)
     classes = len(train.class_names)
-    model = keras.Sequential([
-        keras.Input((args.size, args.size, 1)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.RandomTranslation(0.125, 0.125, fill_mode="constant"),
-        keras.layers.RandomRotation(0.04, fill_mode="constant"),
-        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2, padding="same"),
-        keras.layers.Conv2D(128, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2, padding="same"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(256, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(classes, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((args.size, args.size, 1)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.RandomTranslation(0.125, 0.125, fill_mode="constant"),
+            keras.layers.RandomRotation(0.04, fill_mode="constant"),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2, padding="same"),
+            keras.layers.Conv2D(128, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(classes, activation="softmax"),
+        ]
+    )
     model.compile(keras.optimizers.Adam(0.001), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(train.cache().prefetch(2), validation_data=validation.cache().prefetch(2),
-                        epochs=args.epochs, verbose=0)
-    print(json.dumps({"seconds": round(time.monotonic() - STARTED, 2),
-                      "val_loss": history.history["val_loss"][-1],
-                      "val_accuracy": history.history["val_accuracy"][-1]}))
+    history = model.fit(
+        train.cache().prefetch(2), validation_data=validation.cache().prefetch(2), epochs=args.epochs, verbose=0
+    )
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.monotonic() - STARTED, 2),
+                "val_loss": history.history["val_loss"][-1],
+                "val_accuracy": history.history["val_accuracy"][-1],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

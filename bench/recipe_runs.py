@@ -15,9 +15,23 @@ def cached_run(recipe: str, summary_file: Path, root: Path, *flags: str) -> dict
     `root` (pipeline/ and serving/) and writes it there first."""
     if not summary_file.exists():
         subprocess.run(
-            [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / f"{recipe}.yaml"), *flags,
-             "--pipeline-root", str(root / "pipeline"), "--serving-dir", str(root / "serving"),
-             "--summary-json", str(summary_file)],
-            cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "run",
+                "--config",
+                str(REPO / "configs" / f"{recipe}.yaml"),
+                *flags,
+                "--pipeline-root",
+                str(root / "pipeline"),
+                "--serving-dir",
+                str(root / "serving"),
+                "--summary-json",
+                str(summary_file),
+            ],
+            cwd=REPO,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return json.loads(summary_file.read_text())

@@ -29,8 +29,9 @@ TESTS = REPO / "tests"
 def model_zoo_tests():
     """tests/test_model_zoo.py as a module, Keras 2 selected before TensorFlow loads."""
     sys.path[:0] = [str(REPO), str(TESTS)]
-    import components  # noqa: F401
     import test_model_zoo
+
+    import components  # noqa: F401
 
     return test_model_zoo
 
@@ -38,16 +39,23 @@ def model_zoo_tests():
 def ratios(names: list[str], seeds: int) -> dict[str, list[float]]:
     """In this process: after/before for each builder and seed."""
     learning_losses = model_zoo_tests().learning_losses
-    return {name: [after / before for _, before, after in (learning_losses(name, seed) for seed in range(seeds))]
-            for name in names}
+    return {
+        name: [after / before for _, before, after in (learning_losses(name, seed) for seed in range(seeds))]
+        for name in names
+    }
 
 
 def measured(names: list[str], seeds: int) -> dict[str, dict[str, list[float]]]:
     """{"on": ..., "off": ...}: the two numeric paths at once, a process (and a core) each."""
     command = [sys.executable, __file__, "--worker", "--seeds", str(seeds), "--names", *names]
     workers = {
-        label: subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": flag, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        label: subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": flag, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         for label, flag in (("on", "1"), ("off", "0"))
     }
     printed = {label: worker.communicate()[0] for label, worker in workers.items()}
@@ -69,14 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     zoo = model_zoo_tests()
     bound = zoo.LEARNED_RATIO
     names = args.names or sorted(zoo.CASES)
-    print(f"after/before loss of tests/test_model_zoo.py's learning test, seeds 0-{args.seeds - 1}, "
-          f"bound < {bound}")
+    print(f"after/before loss of tests/test_model_zoo.py's learning test, seeds 0-{args.seeds - 1}, bound < {bound}")
     print(f"{'builder':24s} {'oneDNN':6s} {'min':>6s} {'median':>6s} {'max':>6s}  seeds at or over the bound")
     for label, spread in measured(names, args.seeds).items():
         for name, values in spread.items():
             over = [seed for seed, value in enumerate(values) if value >= bound]
-            print(f"{name:24s} {label:6s} {min(values):6.3f} "
-                  f"{statistics.median(values):6.3f} {max(values):6.3f}  {over or '-'}")
+            print(
+                f"{name:24s} {label:6s} {min(values):6.3f} "
+                f"{statistics.median(values):6.3f} {max(values):6.3f}  {over or '-'}"
+            )
     return 0
 
 

@@ -31,10 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
 from components.predict import load_model, raw_columns, raw_input_dtypes, takes_images, to_example  # noqa: E402
@@ -113,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         bare_p50 = statistics.median(measured["bare Keras"])
         for name, seconds in measured.items():
             p50, p99 = statistics.median(seconds), float(np.percentile(seconds, 99))
-            print(f"| {batch} | {name} | {p50 * 1e3:.3f} | {p99 * 1e3:.3f} | {batch / statistics.fmean(seconds):,.0f} | "
-                  f"{p50 / bare_p50:.2f} |", flush=True)
+            print(
+                f"| {batch} | {name} | {p50 * 1e3:.3f} | {p99 * 1e3:.3f} | {batch / statistics.fmean(seconds):,.0f} | "
+                f"{p50 / bare_p50:.2f} |",
+                flush=True,
+            )
     return 0
 
 

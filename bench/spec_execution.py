@@ -40,8 +40,11 @@ def s3_server(log: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -49,12 +52,17 @@ def s3_server(log: Path) -> tuple[subprocess.Popen, dict[str, str]]:
             break
         except OSError:
             time.sleep(0.2)
-    env = {"S3_ENDPOINT": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-           "AWS_REGION": "us-east-1"}
+    env = {
+        "S3_ENDPOINT": endpoint,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_REGION": "us-east-1",
+    }
     import boto3
 
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                 aws_secret_access_key="bench").create_bucket(Bucket="bench")
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench"
+    ).create_bucket(Bucket="bench")
     return server, env
 
 
@@ -66,16 +74,59 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="spec-bench-") as scratch:
         work = Path(scratch)
         local_summary, spec_summary, spec = work / "local.json", work / "spec.json", work / "pipeline.json"
-        local = timed([sys.executable, "-m", "pipeline", "run", "--config", str(recipe),
-                       "--pipeline-root", str(work / "local" / "pipeline"), "--serving-dir", str(work / "local" / "serving"),
-                       "--summary-json", str(local_summary)], QUIET)
+        local = timed(
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "run",
+                "--config",
+                str(recipe),
+                "--pipeline-root",
+                str(work / "local" / "pipeline"),
+                "--serving-dir",
+                str(work / "local" / "serving"),
+                "--summary-json",
+                str(local_summary),
+            ],
+            QUIET,
+        )
         server, s3_env = s3_server(work / "moto.log")
         try:
-            timed([sys.executable, "-m", "pipeline", "compile", "--image", "keras-tfx:bench", "--config", str(recipe),
-                   "--pipeline-root", f"s3://bench/{args.recipe}", "--set", f"kubeflow.image_workdir={REPO}",
-                   "--output", str(spec)], QUIET)
-            executed = timed([sys.executable, "-m", "pipeline", "run", "--spec", str(spec), "--workdir",
-                              str(work / "spec"), "--summary-json", str(spec_summary)], {**QUIET, **s3_env})
+            timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline",
+                    "compile",
+                    "--image",
+                    "keras-tfx:bench",
+                    "--config",
+                    str(recipe),
+                    "--pipeline-root",
+                    f"s3://bench/{args.recipe}",
+                    "--set",
+                    f"kubeflow.image_workdir={REPO}",
+                    "--output",
+                    str(spec),
+                ],
+                QUIET,
+            )
+            executed = timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline",
+                    "run",
+                    "--spec",
+                    str(spec),
+                    "--workdir",
+                    str(work / "spec"),
+                    "--summary-json",
+                    str(spec_summary),
+                ],
+                {**QUIET, **s3_env},
+            )
         finally:
             server.terminate()
         local_components = json.loads(local_summary.read_text())["components"]
@@ -86,8 +137,9 @@ def main() -> None:
     for name in spec_components:
         mine = local_components.get(name, {}).get("seconds")
         theirs = spec_components[name]["seconds"]
-        print(f"| {name} | {mine if mine is not None else '-'} | {theirs} | "
-              f"{f'{theirs / mine:.1f}x' if mine else '-'} |")
+        print(
+            f"| {name} | {mine if mine is not None else '-'} | {theirs} | {f'{theirs / mine:.1f}x' if mine else '-'} |"
+        )
 
 
 if __name__ == "__main__":

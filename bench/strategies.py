@@ -30,8 +30,10 @@ from bench.recipe_runs import cached_run  # noqa: E402
 from components.standalone_trainer import trainer_spec  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 
-STRATEGIES = {"default": {"training.strategy": "default"},
-              "mirrored": {"training.strategy": "mirrored", "training.cpu_devices": 2}}
+STRATEGIES = {
+    "default": {"training.strategy": "default"},
+    "mirrored": {"training.strategy": "mirrored", "training.cpu_devices": 2},
+}
 
 
 def prepared_run(recipe: str, cache_dir: Path) -> dict:
@@ -47,9 +49,14 @@ def train_once(recipe: str, summary: dict, strategy: str, epochs: int, scratch: 
     run_dir = Path(tempfile.mkdtemp(dir=scratch))
     spec_file = run_dir / "spec.json"
     spec_file.write_text(json.dumps(trainer_spec(summary, config, str(run_dir / "model"), str(run_dir / "run"))))
-    subprocess.run([sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    subprocess.run(
+        [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     return json.loads((run_dir / "run" / "history.json").read_text())
 
 
@@ -61,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "strategies")
     args = parser.parse_args(argv)
 
-    print(f"MirroredStrategy (2 logical CPUs) vs default, {args.epochs} epochs, median of {args.repeats}, "
-          f"{os.cpu_count()} cores")
-    print(f"| recipe | strategy | replicas | global batch | fit s | ratio to default | final val_loss |")
-    print(f"|---|---|---|---|---|---|---|")
+    print(
+        f"MirroredStrategy (2 logical CPUs) vs default, {args.epochs} epochs, median of {args.repeats}, "
+        f"{os.cpu_count()} cores"
+    )
+    print("| recipe | strategy | replicas | global batch | fit s | ratio to default | final val_loss |")
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         for recipe in args.recipes:
             summary = prepared_run(recipe, args.cache_dir)
@@ -76,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, runs in records.items():
                 seconds = statistics.median(r["fit_seconds"] for r in runs)
                 last = runs[-1]
-                print(f"| {recipe} | {name} | {last['strategy']['replicas']} | {last['global_batch_size']} | "
-                      f"{seconds:.2f} | {seconds / baseline:.2f} | {last['history']['val_loss'][-1]:.4f} |", flush=True)
+                print(
+                    f"| {recipe} | {name} | {last['strategy']['replicas']} | {last['global_batch_size']} | "
+                    f"{seconds:.2f} | {seconds / baseline:.2f} | {last['history']['val_loss'][-1]:.4f} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -7,7 +7,6 @@ schema SchemaGen infers one from the data each run, and the findings are only li
 run summary.
 """
 
-
 import glob
 import os
 
@@ -26,7 +25,7 @@ def read_anomalies(anomalies_uri: str | None) -> dict[str, list[str]]:
     for path in sorted(glob.glob(os.path.join(anomalies_uri or "", "Split-*", "SchemaDiff.pb"))):
         with open(path, "rb") as f:
             anomalies = anomalies_pb2.Anomalies.FromString(f.read())
-        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        split = os.path.basename(os.path.dirname(path))[len("Split-") :]
         found[split] = [
             f"{feature}: {info.short_description or info.description}"
             for feature, info in sorted(anomalies.anomaly_info.items())

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import glob
-import math
 import os
-from collections import Counter
 
 from components.settings import InputError
 
@@ -46,12 +44,13 @@ NUMERIC_SHARE = 0.9
 LISTED = 3
 
 
-def check_rows(path: str, label: str, task: str) -> None:
+def check_rows(path: str, label: str, task: str) -> list[str]:
     """One pass over every row: ragged rows, text cells in a numeric column, and a label with
-    fewer than two classes are refused here, by file, line and column, before TFX starts."""
+    fewer than two classes (or, for regression, a label cell that is no number) are refused here,
+    by file, line and column, before TFX starts. Returns the filled label cells, in order."""
     numbers: dict[str, int] = {}
     text: dict[str, list[str]] = {}
-    classes: set[str] = set()
+    labels: list[str] = []
     for file in csv_files(path):
         with open(file, newline="", encoding="utf-8") as f:
             rows = csv.reader(f)
@@ -68,11 +67,18 @@ def check_rows(path: str, label: str, task: str) -> None:
                     if not cell:
                         continue
                     if column == label:
-                        classes.add(cell)
+                        if task == "regression" and not _is_number(cell):
+                            raise InputError(
+                                f"{file} line {rows.line_num}: task regression needs a numeric label "
+                                f"column {label!r}, got {cell!r}"
+                            )
+                        labels.append(cell)
                     elif _is_number(cell):
                         numbers[column] = numbers.get(column, 0) + 1
                     else:
-                        text.setdefault(column, []).append(f"line {rows.line_num} of {os.path.basename(file)}: {cell!r}")
+                        text.setdefault(column, []).append(
+                            f"line {rows.line_num} of {os.path.basename(file)}: {cell!r}"
+                        )
     for column, cells in text.items():
         filled = numbers.get(column, 0) + len(cells)
         if numbers.get(column, 0) >= NUMERIC_SHARE * filled:
@@ -81,9 +87,14 @@ def check_rows(path: str, label: str, task: str) -> None:
                 f"{path}: column {column!r} holds numbers, but {listed}: fix those cells or leave them "
                 f"empty (an empty cell is a missing value)"
             )
+    classes = set(labels)
+    if not labels:
+        raise InputError(f"{path}: the label column {label!r} has no values")
     if task != "regression" and len(classes) < 2:
-        found = f"only {sorted(classes)[0]!r}" if classes else "no values"
-        raise InputError(f"{path}: the label column {label!r} has {found}: a classifier needs at least 2 classes")
+        raise InputError(
+            f"{path}: the label column {label!r} has only {labels[0]!r}: a classifier needs at least 2 classes"
+        )
+    return labels
 
 
 def _is_number(cell: str) -> bool:
@@ -107,27 +118,3 @@ def _read_header(file: str) -> list[str]:
     if first_row is None:
         raise InputError(f"{file}: the file has a header but no data rows")
     return [column.strip() for column in header]
-
-
-def trivial_loss(path: str, label: str, task: str) -> float:
-    """The validation loss of a model that ignores the features, from the label column alone:
-    cross-entropy of always predicting the class frequencies (their entropy), or, for
-    regression, the mean absolute error of always predicting the median. A trained model that
-    does not beat it has learned nothing from the features."""
-    values = [row[label].strip() for file in csv_files(path) for row in _rows(file) if row.get(label, "").strip()]
-    if not values:
-        raise InputError(f"{path}: the label column {label!r} has no values")
-    if task == "regression":
-        try:
-            numbers = sorted(float(v) for v in values)
-        except ValueError as error:
-            raise InputError(f"{path}: task regression needs a numeric label column {label!r} ({error})") from None
-        median = numbers[len(numbers) // 2]
-        return sum(abs(y - median) for y in numbers) / len(numbers)
-    counts = Counter(values)
-    return -sum(n / len(values) * math.log(n / len(values)) for n in counts.values())
-
-
-def _rows(file: str):
-    with open(file, newline="", encoding="utf-8") as f:
-        yield from csv.DictReader(f)

@@ -94,8 +94,8 @@ def read_cluster(tf_config: str | None) -> Cluster:
         task_index = int(task.get("index", 0))
     except (ValueError, AttributeError, TypeError) as error:
         raise ConfigError(
-            f"TF_CONFIG: expected JSON like {{\"cluster\": {{\"worker\": [\"host:port\", ...]}}, "
-            f"\"task\": {{\"type\": \"worker\", \"index\": 0}}}}; got {tf_config!r} ({error})"
+            f'TF_CONFIG: expected JSON like {{"cluster": {{"worker": ["host:port", ...]}}, '
+            f'"task": {{"type": "worker", "index": 0}}}}; got {tf_config!r} ({error})'
         ) from None
     return Cluster(chiefs + workers, task_type, task_index, has_chief=chiefs > 0)
 

@@ -130,9 +130,7 @@ def candidate_plots(evaluation_uri: str) -> list[Any]:
 def failed_metric_names(evaluation_uri: str) -> set[str]:
     result = tfma.load_validation_result(evaluation_uri)
     return {
-        failure.metric_key.name
-        for per_slice in result.metric_validations_per_slice
-        for failure in per_slice.failures
+        failure.metric_key.name for per_slice in result.metric_validations_per_slice for failure in per_slice.failures
     }
 
 

@@ -38,8 +38,10 @@ _TFX = standard_component_specs.EvaluatorSpec
 
 class ProductionEvaluatorSpec(ComponentSpec):
     PARAMETERS = {
-        **{key: _TFX.PARAMETERS[key] for key in (standard_component_specs.EVAL_CONFIG_KEY,
-                                                 standard_component_specs.EXAMPLE_SPLITS_KEY)},
+        **{
+            key: _TFX.PARAMETERS[key]
+            for key in (standard_component_specs.EVAL_CONFIG_KEY, standard_component_specs.EXAMPLE_SPLITS_KEY)
+        },
         SERVING_DIR_KEY: ExecutionParameter(type=str),
     }
     INPUTS = {
@@ -52,8 +54,12 @@ class ProductionEvaluatorSpec(ComponentSpec):
 class Executor(tfx_evaluator.Executor):
     """TFX's Evaluator, with the newest pushed version as the baseline model (if there is one)."""
 
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
         exec_properties = dict(exec_properties)
         serving_dir = exec_properties.pop(SERVING_DIR_KEY)
         production = latest_version(serving_dir)
@@ -64,8 +70,9 @@ class Executor(tfx_evaluator.Executor):
         else:
             logging.info("no model under %s yet: gating on the absolute bounds only", serving_dir)
         super().Do(input_dict, output_dict, exec_properties)
-        _record_baseline(artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]),
-                         production)
+        _record_baseline(
+            artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]), production
+        )
 
     def _as_model_artifact(self, version_dir: str) -> standard_artifacts.Model:
         """A Model artifact holding a copy of the pushed version, laid out as the Trainer's
@@ -87,12 +94,16 @@ def check_baseline(version_dir: str, saved_model_dir: str) -> None:
         signatures = set(tf.saved_model.load(saved_model_dir).signatures)
     except Exception as error:  # noqa: BLE001 - any load failure means the same to the user
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"{version_dir}: the model in production does not load ({reason}), so the gate "
-                         f"cannot compare against it; restore or remove that version") from None
+        raise InputError(
+            f"{version_dir}: the model in production does not load ({reason}), so the gate "
+            f"cannot compare against it; restore or remove that version"
+        ) from None
     missing = {features.SERVING_EXAMPLES_SIGNATURE, features.TRANSFORM_SIGNATURE} - signatures
     if missing:
-        raise InputError(f"{version_dir}: the model in production has no {', '.join(sorted(missing))} signature, "
-                         f"so the gate cannot compare against it; restore or remove that version")
+        raise InputError(
+            f"{version_dir}: the model in production has no {', '.join(sorted(missing))} signature, "
+            f"so the gate cannot compare against it; restore or remove that version"
+        )
 
 
 def _record_baseline(blessing: types.Artifact, production: str | None) -> None:

@@ -18,7 +18,6 @@ Layouts, as Keras reads them:
 from __future__ import annotations
 
 import gzip
-import math
 import os
 import posixpath
 import struct
@@ -30,6 +29,7 @@ import numpy as np
 
 from components import features
 from components.settings import ImageSplit, InputError
+from components.trivial_model import entropy
 
 
 class _TensorFlowOnUse:
@@ -89,9 +89,7 @@ def detect_format(path: str) -> str:
         return "idx"
     if _sub_folders(path):
         return "image_folder"
-    raise InputError(
-        f"{path}: holds no CSV files, IDX files or class sub-folders; see docs/data.md for the layouts"
-    )
+    raise InputError(f"{path}: holds no CSV files, IDX files or class sub-folders; see docs/data.md for the layouts")
 
 
 def describe_image_data(path: str, data_format: str, classes: list[str]) -> ImageLayout:
@@ -113,8 +111,7 @@ def describe_image_data(path: str, data_format: str, classes: list[str]) -> Imag
 
 def trivial_image_loss(layout: ImageLayout) -> float:
     """Cross-entropy of always predicting the training class frequencies (their entropy)."""
-    total = sum(layout.train_counts.values())
-    return -sum(n / total * math.log(n / total) for n in layout.train_counts.values() if n)
+    return entropy(layout.train_counts)
 
 
 def _describe_folder(root: str, classes: list[str]) -> ImageLayout:
@@ -149,8 +146,12 @@ def _describe_folder(root: str, classes: list[str]) -> ImageLayout:
 
 
 def _array_layout(
-    path: str, root: str, data_format: str, splits: list[ImageSplit],
-    arrays: dict[str, tuple[np.ndarray, np.ndarray]], classes: list[str],
+    path: str,
+    root: str,
+    data_format: str,
+    splits: list[ImageSplit],
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]],
+    classes: list[str],
 ) -> ImageLayout:
     for split, (images, labels) in arrays.items():
         check_arrays(images, labels, f"{path} ({split})")
@@ -174,7 +175,9 @@ def check_arrays(images: np.ndarray, labels: np.ndarray, where: str) -> None:
     if not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
         raise InputError(f"{where}: pixels must be numbers, got {images.dtype}")
     if len(images) and (images.min() < 0 or images.max() > 255):
-        raise InputError(f"{where}: pixels must be in 0-255 (or floats in [0, 1]), found {images.min()} to {images.max()}")
+        raise InputError(
+            f"{where}: pixels must be in 0-255 (or floats in [0, 1]), found {images.min()} to {images.max()}"
+        )
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -229,7 +232,9 @@ def _npz_splits(path: str) -> list[str]:
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: not a readable .npz file ({error})") from None
     if not {"x_train", "y_train"} <= keys:
-        raise InputError(f"{path}: needs arrays x_train and y_train (and optionally x_test, y_test); has {sorted(keys)}")
+        raise InputError(
+            f"{path}: needs arrays x_train and y_train (and optionally x_test, y_test); has {sorted(keys)}"
+        )
     return ["train"] + (["test"] if {"x_test", "y_test"} <= keys else [])
 
 

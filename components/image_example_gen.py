@@ -46,8 +46,12 @@ ARRAY_CHUNK = 2000  # array rows per Beam element
 class Executor(base_beam_executor.BaseBeamExecutor):
     """Reads every stored split, checks each image, writes train/eval(/test) splits."""
 
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         data = read_settings(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY])
         root = exec_properties[standard_component_specs.INPUT_BASE_KEY]
@@ -118,11 +122,15 @@ class ReadImageFile(beam.DoFn):
     def process(self, relative_path: str) -> Iterator[Any]:
         class_name = posixpath.basename(posixpath.dirname(relative_path))
         if class_name not in self._class_ids:
-            yield beam.pvalue.TaggedOutput("bad", _bad(relative_path, f"class folder {class_name!r} is not in data.classes"))
+            yield beam.pvalue.TaggedOutput(
+                "bad", _bad(relative_path, f"class folder {class_name!r} is not in data.classes")
+            )
             return
         extension = os.path.splitext(relative_path)[1].lower()
         if extension not in image_data.IMAGE_EXTENSIONS:
-            yield beam.pvalue.TaggedOutput("bad", _bad(relative_path, f"not an image file ({extension or 'no'} extension)"))
+            yield beam.pvalue.TaggedOutput(
+                "bad", _bad(relative_path, f"not an image file ({extension or 'no'} extension)")
+            )
             return
         import tensorflow as tf
 
@@ -197,13 +205,12 @@ def check_bad_images(bad: list[dict[str, str]], total: int, data: DataSpec, root
         return
     why = (
         f"more than data.image.max_bad_fraction={data.image.max_bad_fraction:g} of them"
-        if too_many else "data.image.bad_images is fail"
+        if too_many
+        else "data.image.bad_images is fail"
     )
     listed = "\n".join(f"  {record['path']}: {record['reason']}" for record in bad[:20])
     more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
-    raise InputError(
-        f"{root}: {len(bad)} of {total} images cannot be used ({fraction:.1%}; {why}):\n{listed}{more}"
-    )
+    raise InputError(f"{root}: {len(bad)} of {total} images cannot be used ({fraction:.1%}; {why}):\n{listed}{more}")
 
 
 def _record(artifacts: list[types.Artifact], total: int, bad: list[dict[str, str]], file_format: int) -> None:

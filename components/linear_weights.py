@@ -28,9 +28,12 @@ def linear_weights(
     it gives the logit (log-odds of the positive class)."""
     dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)]
     numeric = [
-        tensor.name for tensor in model.inputs
-        if tensor.dtype == tf.float32 and tensor.name.endswith(features.TRANSFORMED_SUFFIX)
-        and tensor.shape.rank == 2 and tensor.shape[-1] == 1  # a column, not an image
+        tensor.name
+        for tensor in model.inputs
+        if tensor.dtype == tf.float32
+        and tensor.name.endswith(features.TRANSFORMED_SUFFIX)
+        and tensor.shape.rank == 2
+        and tensor.shape[-1] == 1  # a column, not an image
     ]
     if len(dense) != 1 or dense[0].units != 1 or len(numeric) != len(model.inputs):
         return None

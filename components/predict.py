@@ -56,7 +56,11 @@ def read_rows(path: str) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read ({error})") from None
     try:
-        parsed = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+        parsed = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else [json.loads(line) for line in text.splitlines() if line.strip()]
+        )
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not JSON or JSON lines ({error})") from None
     if not all(isinstance(row, dict) for row in parsed):
@@ -112,3 +116,38 @@ def _cell(row: Row, name: str, dtype: tf.DType) -> Any:
     if dtype == tf.string:
         return text
     return float(text) if text else float("nan")
+
+
+def class_probability(probabilities: Any, class_id: int) -> float:
+    """The predicted class's probability; a binary model outputs the positive class's alone."""
+    if len(probabilities) == 1:
+        return float(probabilities[0] if class_id == 1 else 1 - probabilities[0])
+    return float(probabilities[class_id])
+
+
+def predict_files(model_path: str, files: Sequence[str]) -> tuple[str, list[str], dict[str, np.ndarray]]:
+    """`predict`'s work: the model version used, a name per prediction (an image file, or a row
+    as `file:line`), and the model's outputs. Image models take image files; others CSV/JSON rows."""
+    model_dir = model_version_dir(model_path)
+    model = load_model(model_dir)
+    if takes_images(model):
+        not_images = [path for path in files if not is_image_file(path)]
+        if not_images:
+            raise InputError(f"{not_images[0]}: this model takes image files (.png .jpg .jpeg .bmp .gif)")
+        return model_dir, list(files), predict_images(model, [_read_bytes(path) for path in files])
+    rows, names = [], []
+    for path in files:
+        if is_image_file(path):
+            raise InputError(f"{path}: this model takes CSV or JSON rows, not images")
+        file_rows = read_rows(path)
+        rows += file_rows
+        names += [f"{path}:{i + 1}" for i in range(len(file_rows))]
+    return model_dir, names, predict_raw(model, rows)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None

@@ -26,9 +26,7 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
     if spec.is_image:
         return image_preprocessing(inputs, spec)
     if spec.label not in inputs:
-        raise ValueError(
-            f"label column {spec.label!r} is not in the data; columns: {', '.join(sorted(inputs))}"
-        )
+        raise ValueError(f"label column {spec.label!r} is not in the data; columns: {', '.join(sorted(inputs))}")
     keys = feature_keys(inputs, spec)
     numeric = [key for key in keys if inputs[key].dtype != tf.string]
     outputs: dict[str, Any] = _numeric(numeric, inputs, spec) if numeric else {}

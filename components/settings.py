@@ -305,9 +305,7 @@ def from_dict(cls: type[SpecT], data: Any, key: str = "") -> SpecT:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         where = f"{key}." if key else ""
-        raise ConfigError(
-            f"{where}{unknown[0]}: unknown key (known keys: {', '.join(sorted(fields))})"
-        )
+        raise ConfigError(f"{where}{unknown[0]}: unknown key (known keys: {', '.join(sorted(fields))})")
     hints = typing.get_type_hints(cls)
     values = {
         name: _coerce(hints[name], _over_default(fields[name], data[name]), f"{key}.{name}" if key else name)
@@ -408,6 +406,4 @@ class EvaluationSpec:
         if self.max_loss is not None and self.max_loss < 0:
             raise ConfigError(f"evaluation.max_loss: must be >= 0, got {self.max_loss}")
         if self.baseline_tolerance < 0:
-            raise ConfigError(
-                f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}"
-            )
+            raise ConfigError(f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}")

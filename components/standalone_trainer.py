@@ -29,7 +29,9 @@ from components.trainer import run_fn
 TRAINER_SECTIONS = ("data", "model", "training")
 
 
-def trainer_spec(run_summary: dict[str, Any], config: Any, serving_model_dir: str, model_run_dir: str) -> dict[str, Any]:
+def trainer_spec(
+    run_summary: dict[str, Any], config: Any, serving_model_dir: str, model_run_dir: str
+) -> dict[str, Any]:
     """A SPEC for `config` (a RunConfig) on the Transform output of the run that `run_summary` describes."""
     return {
         "transformed_examples": run_summary["artifacts"]["transformed_examples"],

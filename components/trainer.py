@@ -184,9 +184,7 @@ def make_dataset(
         shuffle=shuffle_seed is not None,
         shuffle_seed=shuffle_seed,
     )
-    dataset = data_accessor.tf_dataset_factory(
-        file_pattern, options, transform_output.transformed_metadata.schema
-    )
+    dataset = data_accessor.tf_dataset_factory(file_pattern, options, transform_output.transformed_metadata.schema)
     sharding = tf.data.Options()
     sharding.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(sharding)
@@ -220,9 +218,7 @@ def fit(
     stopper = early_stopping(training.early_stopping) if training.early_stopping.enabled else None
     if stopper:
         callbacks.append(stopper)
-    history = model.fit(
-        train, validation_data=validation, epochs=training.epochs, callbacks=callbacks, verbose=2
-    )
+    history = model.fit(train, validation_data=validation, epochs=training.epochs, callbacks=callbacks, verbose=2)
     check_finite_losses(history)
     weights_check.raise_if_found()
     return history, stopper

@@ -16,9 +16,7 @@ from matplotlib.figure import Figure
 _TRAIN, _VALIDATION = "#1f77b4", "#ff7f0e"
 
 
-def learning_curves(
-    history: dict[str, list[float]], kept_epoch: int, stopped_early: bool, metric: str | None
-) -> str:
+def learning_curves(history: dict[str, list[float]], kept_epoch: int, stopped_early: bool, metric: str | None) -> str:
     """Loss (and `metric`, e.g. accuracy), train vs validation per epoch, with the epochs marked.
 
     The kept epoch is the one whose weights EarlyStopping restored (or the last epoch without

@@ -19,7 +19,6 @@ import yaml
 
 from components.features import IMAGE_LABEL
 from components.settings import (
-    CLASSIFICATION_TASKS,
     ConfigError,
     DataSpec,
     EvaluationSpec,
@@ -73,8 +72,16 @@ class RunnerSpec:
 
 
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(K|M|G|T|Ki|Mi|Gi|Ti)$")
-_TO_GB = {"K": 1e-6, "M": 1e-3, "G": 1.0, "T": 1e3, "Ki": 1024 / 1e9, "Mi": 1024**2 / 1e9,
-          "Gi": 1024**3 / 1e9, "Ti": 1024**4 / 1e9}
+_TO_GB = {
+    "K": 1e-6,
+    "M": 1e-3,
+    "G": 1.0,
+    "T": 1e3,
+    "Ki": 1024 / 1e9,
+    "Mi": 1024**2 / 1e9,
+    "Gi": 1024**3 / 1e9,
+    "Ti": 1024**4 / 1e9,
+}
 
 
 @dataclass
@@ -152,6 +159,7 @@ class KubeflowSpec:
 
     def for_target(self) -> "KubeflowSpec":
         """`gpu` replaced by the target's GPU name."""
+
         def named(request: ResourceRequest) -> ResourceRequest:
             if request.accelerator_type != GPU:
                 return request
@@ -167,11 +175,15 @@ def _check_accelerator_name(key: str, name: str, target: str) -> None:
     if not name or name == GPU:
         return
     if target == "kubeflow" and "/" not in name:
-        raise ConfigError(f"{key}: open-source Kubeflow asks Kubernetes for a resource such as "
-                          f"nvidia.com/gpu or google.com/tpu, got {name!r} (a Vertex AI name: use --target vertex)")
+        raise ConfigError(
+            f"{key}: open-source Kubeflow asks Kubernetes for a resource such as "
+            f"nvidia.com/gpu or google.com/tpu, got {name!r} (a Vertex AI name: use --target vertex)"
+        )
     if target == "vertex" and "/" in name:
-        raise ConfigError(f"{key}: Vertex AI takes a machine accelerator such as NVIDIA_TESLA_T4 or TPU_V3, "
-                          f"got the Kubernetes resource {name!r}")
+        raise ConfigError(
+            f"{key}: Vertex AI takes a machine accelerator such as NVIDIA_TESLA_T4 or TPU_V3, "
+            f"got the Kubernetes resource {name!r}"
+        )
 
 
 @dataclass
@@ -234,7 +246,7 @@ def _set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
 
 def _resolve(config: RunConfig) -> RunConfig:
     """Fills derived defaults and checks what involves more than one section."""
-    from components.models import check_model
+    from components.models import check_model, default_model
 
     name = config.name or _pipeline_name(config.data.path)
     if config.runner.kind == "kubeflow":
@@ -242,7 +254,7 @@ def _resolve(config: RunConfig) -> RunConfig:
     task = config.data.task
     model_name = config.model.name
     if model_name == AUTO_MODEL:
-        model_name = "mlp_classifier" if task in CLASSIFICATION_TASKS else "mlp_regressor"
+        model_name = default_model(task)
     try:
         info = check_model(model_name, task)
     except ValueError as error:
@@ -302,14 +314,30 @@ def _resolve_data(data: DataSpec, base: str) -> DataSpec:
 
     readable = _absolute(data.path, os.getcwd())
     data_format = detect_format(readable) if data.format == "auto" else data.format
-    resolved = dataclasses.replace(data, path=_absolute(data.path, base), format=data_format,
-                                   schema=_absolute(data.schema, base) if data.schema else "")
+    resolved = dataclasses.replace(
+        data,
+        path=_absolute(data.path, base),
+        format=data_format,
+        schema=_absolute(data.schema, base) if data.schema else "",
+    )
     if not resolved.is_image:
         return resolved
     layout = describe_image_data(readable, data_format, data.classes)
-    return dataclasses.replace(
+    resolved = dataclasses.replace(
         resolved, label=IMAGE_LABEL, features=[], exclude=[], classes=layout.classes, splits=layout.splits
     )
+    _described[resolved.path] = layout
+    return resolved
+
+
+# Image layouts described while resolving a config, for preflight to take once (so the data is
+# listed and its labels read once per command, not again for the gate's default bound).
+_described: dict[str, Any] = {}
+
+
+def take_described_layout(data: DataSpec) -> Any | None:
+    """The layout `load_config` described for this (resolved) data, once; None after that."""
+    return _described.pop(data.path, None)
 
 
 def _local_output(config: RunConfig, name: str) -> OutputSpec:
@@ -334,12 +362,15 @@ def _check_store(key: str, uri: str, target: str, what: str) -> str:
     where = "open-source Kubeflow Pipelines" if target == "kubeflow" else "Vertex AI Pipelines"
     hint = ""
     if uri.startswith("minio://"):
-        hint = ("; TFX's executors open artifact URIs themselves and know no minio://: use "
-                "s3://BUCKET/PATH with S3_ENDPOINT set to the MinIO service (docs/kubeflow.md)")
+        hint = (
+            "; TFX's executors open artifact URIs themselves and know no minio://: use "
+            "s3://BUCKET/PATH with S3_ENDPOINT set to the MinIO service (docs/kubeflow.md)"
+        )
     elif "://" not in uri:
         hint = "; each component runs in its own pod, so a local path would stay in that pod"
-    raise ConfigError(f"{key}: on {where} {what} go to {' or '.join(s + '...' for s in stores)}, "
-                      f"got {uri or 'nothing'!r}{hint}")
+    raise ConfigError(
+        f"{key}: on {where} {what} go to {' or '.join(s + '...' for s in stores)}, got {uri or 'nothing'!r}{hint}"
+    )
 
 
 def _pipeline_name(data_path: str) -> str:

@@ -41,13 +41,13 @@ import os
 import sys
 from typing import Iterable
 
-import components  # noqa: F401 - Keras 2 and s3:// before TensorFlow loads
-
 from absl import logging
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
+
+import components  # noqa: F401 - Keras 2 and s3:// before TensorFlow loads
 
 LAUNCHER_LOG_OUTPUT = "executor-logs"
 

@@ -38,8 +38,8 @@ from components.code_version import code_fingerprint
 from components.evaluation import eval_config
 from components.evaluator import ProductionEvaluator
 from components.image_example_gen import ImageExampleGen
-from components.pusher import Executor as StagingPusherExecutor
 from components.preprocessing import preprocessing_fn
+from components.pusher import Executor as StagingPusherExecutor
 from components.trainer import run_fn
 from pipeline.config import ResourceRequest, RunConfig
 
@@ -62,9 +62,7 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         schema_gen = ImportSchemaGen(schema_file=config.data.schema)
     else:
         # Unfixed feature shapes: every feature may be missing, in training and at serving.
-        schema_gen = SchemaGen(
-            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
-        )
+        schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
@@ -86,14 +86,16 @@ def list_runs(metadata_path: str) -> list[dict[str, Any]]:
         for run in pipeline_runs(store, pipeline.name):
             nodes = run_nodes(store, run, pipeline.name)
             evaluator = nodes.get("Evaluator")
-            records.append({
-                "pipeline": pipeline.name,
-                "run_id": run.name,
-                "started": run.create_time_since_epoch / 1000.0,
-                "state": _run_state(nodes),
-                "metrics": _recorded_metrics(os.path.join(os.path.dirname(metadata_path), RUNS_DIR, run.name)),
-                **gate_outcome(evaluator, nodes.get("Pusher")),
-            })
+            records.append(
+                {
+                    "pipeline": pipeline.name,
+                    "run_id": run.name,
+                    "started": run.create_time_since_epoch / 1000.0,
+                    "state": _run_state(nodes),
+                    "metrics": _recorded_metrics(os.path.join(os.path.dirname(metadata_path), RUNS_DIR, run.name)),
+                    **gate_outcome(evaluator, nodes.get("Pusher")),
+                }
+            )
     return sorted(records, key=lambda record: record["started"])
 
 
@@ -128,7 +130,7 @@ def _node_id(store: mlmd.MetadataStore, execution_id: int, pipeline_name: str) -
     prefix = pipeline_name + "."
     for context in store.get_contexts_by_execution(execution_id):
         if context.name.startswith(prefix) and store.get_context_types_by_id([context.type_id])[0].name == "node":
-            return context.name[len(prefix):]
+            return context.name[len(prefix) :]
     return None
 
 
@@ -151,9 +153,71 @@ def _recorded_metrics(run_dir: str) -> dict[str, float]:
             metrics = json.load(f).get("metrics") or {}
     except (OSError, ValueError):
         return {}
-    return {role: metric["value"] for role, metric in metrics.items()
-            if isinstance(metric, dict) and metric.get("value") is not None}
+    return {
+        role: metric["value"]
+        for role, metric in metrics.items()
+        if isinstance(metric, dict) and metric.get("value") is not None
+    }
 
 
 def uri(node: NodeRun | None, key: str) -> str | None:
     return node.output_uri(key) if node else None
+
+
+def pipeline_roots(given: str | None, recipe_root: str | None) -> list[str]:
+    """The given pipeline root, else the recipe's, else every pipeline root under ./output."""
+    import glob
+
+    from components.settings import ConfigError
+    from pipeline.config import DEFAULT_OUTPUT_DIR, METADATA_FILE
+
+    if given:
+        roots = [given]
+    elif recipe_root:
+        roots = [recipe_root]
+    else:
+        roots = sorted(
+            os.path.dirname(path) for path in glob.glob(os.path.join(DEFAULT_OUTPUT_DIR, "*", "*", METADATA_FILE))
+        )
+        if not roots:
+            raise ConfigError(f"no runs under ./{DEFAULT_OUTPUT_DIR}; give --config or --pipeline-root")
+    missing = [root for root in roots if not os.path.exists(os.path.join(root, METADATA_FILE))]
+    if missing:
+        raise ConfigError(f"--pipeline-root: {missing[0]} holds no ML Metadata ({METADATA_FILE}); has it run?")
+    return roots
+
+
+def find_summary(run: str | None, roots: Callable[[], list[str]]) -> str:
+    """The summary.json that `run` names (a file, a run dir or a run id), or the newest one under
+    the pipeline roots."""
+    import glob
+
+    from components.settings import ConfigError
+
+    if run and os.path.isfile(run):
+        return run
+    if run and os.path.isdir(run):
+        path = os.path.join(run, SUMMARY_FILE)
+        if not os.path.isfile(path):
+            raise ConfigError(f"RUN: {run} holds no {SUMMARY_FILE}")
+        return path
+    runs = [path for root in roots() for path in glob.glob(os.path.join(root, RUNS_DIR, "*", SUMMARY_FILE))]
+    if run:
+        runs = [path for path in runs if os.path.basename(os.path.dirname(path)) == run]
+        if not runs:
+            raise ConfigError(f"RUN: no run {run} with a {SUMMARY_FILE} (see python -m pipeline runs)")
+    if not runs:
+        raise ConfigError("no run with a summary; run the pipeline first, or give --config to read ML Metadata")
+    return max(runs, key=lambda path: os.path.basename(os.path.dirname(path)))
+
+
+def read_summary(path: str) -> dict[str, Any]:
+    from components.settings import InputError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            summary = json.load(f)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: not a readable run summary ({error})") from None
+    summary["summary_file"] = path
+    return summary

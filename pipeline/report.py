@@ -62,7 +62,7 @@ def render_report(summary: dict[str, Any]) -> str:
     ]
     title = f"Run {summary['run_id']} of {summary['pipeline']}"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
         f"<title>{_text(title)}</title><style>{_STYLE}</style></head><body>\n"
         + "\n".join(section for section in sections if section)
@@ -93,7 +93,7 @@ def feature_statistics(statistics_uri: str | None) -> dict[str, list[dict[str, A
     for path in sorted(fileio.glob(os.path.join(statistics_uri or "", "Split-*", "FeatureStats.pb"))):
         with fileio.open(path, "rb") as f:
             statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
-        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        split = os.path.basename(os.path.dirname(path))[len("Split-") :]
         dataset = statistics.datasets[0]
         result[split] = [_feature_row(feature, dataset.num_examples) for feature in dataset.features]
     return result
@@ -166,11 +166,13 @@ def per_class_scores(matrix: Sequence[Sequence[float]]) -> list[dict[str, float 
     for k in range(len(matrix)):
         predicted = sum(row[k] for row in matrix)
         actual = sum(matrix[k])
-        scores.append({
-            "precision": matrix[k][k] / predicted if predicted else None,
-            "recall": matrix[k][k] / actual if actual else None,
-            "support": actual,
-        })
+        scores.append(
+            {
+                "precision": matrix[k][k] / predicted if predicted else None,
+                "recall": matrix[k][k] / actual if actual else None,
+                "support": actual,
+            }
+        )
     return scores
 
 
@@ -179,7 +181,7 @@ def per_class_scores(matrix: Sequence[Sequence[float]]) -> list[dict[str, float 
 
 def _header(summary: dict[str, Any]) -> str:
     blessed = summary.get("blessed")
-    verdict = ('<span class="pass">blessed</span>' if blessed else '<span class="fail">not blessed</span>')
+    verdict = '<span class="pass">blessed</span>' if blessed else '<span class="fail">not blessed</span>'
     pushed = summary.get("pushed_model_dir")
     rows = [
         ("pipeline", summary["pipeline"]),
@@ -210,16 +212,25 @@ def _gate_section(summary: dict[str, Any]) -> str:
         baseline = metric.get("baseline")
         tolerance = metric.get("baseline_tolerance", 0)
         verdict = '<span class="pass">pass</span>' if metric["passed"] else '<span class="fail">FAIL</span>'
-        rows.append([
-            _text(f"{role} ({metric['metric']})"), bound, _number(metric["value"]),
-            _number(baseline) if baseline is not None else "none yet (nothing pushed)",
-            f"no worse than the baseline by more than {tolerance:g}", verdict,
-        ])
+        rows.append(
+            [
+                _text(f"{role} ({metric['metric']})"),
+                bound,
+                _number(metric["value"]),
+                _number(baseline) if baseline is not None else "none yet (nothing pushed)",
+                f"no worse than the baseline by more than {tolerance:g}",
+                verdict,
+            ]
+        )
     count = (summary.get("metrics") or {}).get("example_count")
     note = f"<p>On {count:g} eval examples.</p>" if count else ""
-    return "<h2>Gate decision</h2>\n" + _table(
-        ["metric", "threshold", "value", "model in production", "regression bound", "result"], rows, escape=False
-    ) + note
+    return (
+        "<h2>Gate decision</h2>\n"
+        + _table(
+            ["metric", "threshold", "value", "model in production", "regression bound", "result"], rows, escape=False
+        )
+        + note
+    )
 
 
 def _training_section(training: dict[str, Any], task: str) -> str:
@@ -227,8 +238,11 @@ def _training_section(training: dict[str, Any], task: str) -> str:
         return "<h2>Training</h2><p>No training record: the Trainer did not finish.</p>"
     with fileio.open(training["history_file"], "r") as f:
         history = json.load(f)["history"]
-    metric = "accuracy" if task != "regression" else next(
-        (name for name in history if not name.startswith("val_") and name != "loss"), None)
+    metric = (
+        "accuracy"
+        if task != "regression"
+        else next((name for name in history if not name.startswith("val_") and name != "loss"), None)
+    )
     epochs_run, kept = training["epochs_run"], training["kept_epoch"]
     stop = f"stopped early at epoch {epochs_run}" if training["stopped_early"] else f"ran all {epochs_run} epochs"
     why = "the best validation loss" if kept != epochs_run else "the last epoch"
@@ -308,10 +322,13 @@ def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
     for split, rows in feature_statistics(statistics_uri).items():
         count = rows[0]["count"] if rows else 0
         parts.append(f"<h3>{_text(split)} split: {count:,} examples (StatisticsGen)</h3>")
-        parts.append(_table(
-            ["feature", "type", "missing", "mean", "std", "min", "max", "top values / bytes"],
-            [_statistics_cells(row) for row in rows], escape=False,
-        ))
+        parts.append(
+            _table(
+                ["feature", "type", "missing", "mean", "std", "min", "max", "top values / bytes"],
+                [_statistics_cells(row) for row in rows],
+                escape=False,
+            )
+        )
     anomalies = [(split, anomaly) for split, found in (summary.get("anomalies") or {}).items() for anomaly in found]
     if anomalies:
         parts.append("<h3>Anomalies (ExampleValidator)</h3>")
@@ -354,6 +371,7 @@ _NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+(e[-+]?\d+)?|&ndash;")
 
 def _table(head: Sequence[str] | None, rows: Iterable[Sequence[Any]], escape: bool = True) -> str:
     """An HTML table; cells holding a number are right-aligned. `escape=False`: cells are HTML."""
+
     def cell(value: Any) -> str:
         text = _text(value) if escape else str(value)
         numeric = isinstance(value, (int, float)) or _NUMBER.fullmatch(text)

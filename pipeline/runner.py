@@ -22,7 +22,6 @@ from pipeline.progress import ProgressCallback
 from pipeline.report import write_report
 from pipeline.summary import summarize
 
-
 # What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
 # LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
 _NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
@@ -52,8 +51,10 @@ class ComponentProgress(logging.Handler):
 def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Runs the whole pipeline with the configured local runner and returns the run summary."""
     if config.runner.kind == "kubeflow":
-        raise ConfigError("runner.kind: kubeflow pipelines run on a cluster; compile one with "
-                          "`python -m pipeline compile --target kubeflow` and submit it")
+        raise ConfigError(
+            "runner.kind: kubeflow pipelines run on a cluster; compile one with "
+            "`python -m pipeline compile --target kubeflow` and submit it"
+        )
     # The local runners run every component in this process: logical CPU devices for
     # MirroredStrategy must exist before Transform starts TensorFlow's runtime.
     split_cpu(config.training.cpu_devices)
@@ -113,4 +114,3 @@ def exclusive_run(pipeline_root: str, pipeline_name: str):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-

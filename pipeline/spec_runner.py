@@ -115,22 +115,28 @@ def task_order(spec: pipeline_spec_pb2.PipelineSpec) -> list[str]:
     """The root DAG's tasks, each after the tasks it depends on (kfp.local's sort)."""
     for name, task in spec.root.dag.tasks.items():
         component = spec.components[task.component_ref.name]
-        if component.WhichOneof("implementation") == "dag" or task.HasField("trigger_policy") and \
-                task.trigger_policy.condition:
+        if (
+            component.WhichOneof("implementation") == "dag"
+            or task.HasField("trigger_policy")
+            and task.trigger_policy.condition
+        ):
             raise ConfigError(f"task {name!r}: nested pipelines and conditions are not executed here")
     return list(reversed(graph_utils.topological_sort_tasks(dict(spec.root.dag.tasks))))
 
 
-def root_parameters(spec: pipeline_spec_pb2.PipelineSpec, compiled: dict[str, Any],
-                    given: dict[str, Any]) -> dict[str, struct_pb2.Value]:
+def root_parameters(
+    spec: pipeline_spec_pb2.PipelineSpec, compiled: dict[str, Any], given: dict[str, Any]
+) -> dict[str, struct_pb2.Value]:
     """The run's parameters: the spec's defaults, the compiled runtime values, then `given`."""
     declared = spec.root.input_definitions.parameters
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ConfigError(f"--param {unknown[0]}: the pipeline has no such parameter "
-                          f"(it has {', '.join(sorted(declared)) or 'none'})")
-    values = {name: definition.default_value for name, definition in declared.items()
-              if definition.HasField("default_value")}
+        raise ConfigError(
+            f"--param {unknown[0]}: the pipeline has no such parameter (it has {', '.join(sorted(declared)) or 'none'})"
+        )
+    values = {
+        name: definition.default_value for name, definition in declared.items() if definition.HasField("default_value")
+    }
     for name, value in {**compiled, **given}.items():
         values[name] = json_format.ParseDict(value, struct_pb2.Value())
     missing = sorted(set(declared) - set(values))
@@ -193,7 +199,9 @@ def as_resolved_input(recorded: RecordedArtifact) -> pipeline_spec_pb2.RuntimeAr
     artifact = pipeline_spec_pb2.RuntimeArtifact(name=str(recorded.id), uri=recorded.runtime.uri)
     artifact.metadata.CopyFrom(recorded.runtime.metadata)
     artifact.metadata.fields["display_name"].string_value = recorded.name
-    artifact.metadata.fields["store_session_info"].string_value = json.dumps({"Provider": _scheme(recorded.runtime.uri)})
+    artifact.metadata.fields["store_session_info"].string_value = json.dumps(
+        {"Provider": _scheme(recorded.runtime.uri)}
+    )
     artifact.type.instance_schema = ""
     return artifact
 
@@ -202,7 +210,7 @@ def local_path(uri: str, local_root: str) -> str:
     """Where the launcher puts `uri` on the pod's disk (LocalPathForURI), under `local_root`."""
     for scheme, mount in (("gs://", "gcs"), ("s3://", "s3"), ("minio://", "minio")):
         if uri.startswith(scheme):
-            return os.path.join(local_root, mount, uri[len(scheme):])
+            return os.path.join(local_root, mount, uri[len(scheme) :])
     raise ConfigError(f"{uri}: open-source Kubeflow Pipelines stores artifacts under gs://, s3:// or minio:// only")
 
 
@@ -214,8 +222,9 @@ def download_inputs(message: pipeline_spec_pb2.ExecutorInput, local_root: str) -
                 try:
                     download_blob(artifact.uri, local_path(artifact.uri, local_root))
                 except OSError as error:
-                    raise TaskFailed(f"failed to download input artifact {name!r} from remote storage URI "
-                                     f"{artifact.uri!r}: {error}") from error
+                    raise TaskFailed(
+                        f"failed to download input artifact {name!r} from remote storage URI {artifact.uri!r}: {error}"
+                    ) from error
 
 
 def download_blob(uri: str, local_dir: str) -> None:
@@ -226,7 +235,7 @@ def download_blob(uri: str, local_dir: str) -> None:
     bucket, prefix = split_uri(uri)
     client = boto3.client("s3")
     for item in s3_objects(client, uri):
-        relative = item["Key"][len(prefix):].strip("/")
+        relative = item["Key"][len(prefix) :].strip("/")
         target = os.path.join(local_dir, relative) if relative else local_dir
         os.makedirs(os.path.dirname(target), exist_ok=True)
         client.download_file(bucket, item["Key"], target)
@@ -261,8 +270,9 @@ def _run_task(spec, task_name, task, task_root, values, run: SpecRun) -> TaskRun
     if code != 0:
         raise TaskFailed(f"task {task_name} failed (exit code {code}); its log {log_file} ends:\n{_tail(log_file)}")
     output = executor_output_utils.load_executor_output(message.outputs.output_file)
-    return TaskRun(task_name, seconds, started, _record_outputs(message, output), dict(output.parameter_values),
-                   log_file)
+    return TaskRun(
+        task_name, seconds, started, _record_outputs(message, output), dict(output.parameter_values), log_file
+    )
 
 
 def spec_container(spec: pipeline_spec_pb2.PipelineSpec, task: pipeline_spec_pb2.PipelineTaskSpec):
@@ -278,8 +288,9 @@ def spec_container(spec: pipeline_spec_pb2.PipelineSpec, task: pipeline_spec_pb2
 _next_id = iter(range(1, 1 << 62))
 
 
-def _record_outputs(message: pipeline_spec_pb2.ExecutorInput,
-                    output: pipeline_spec_pb2.ExecutorOutput) -> dict[str, RecordedArtifact]:
+def _record_outputs(
+    message: pipeline_spec_pb2.ExecutorInput, output: pipeline_spec_pb2.ExecutorOutput
+) -> dict[str, RecordedArtifact]:
     """The launcher's mergeRuntimeArtifacts, then an ML Metadata id per artifact."""
     recorded = {}
     for name, artifact_list in message.outputs.artifacts.items():
@@ -316,8 +327,10 @@ def summarize_spec_run(run: SpecRun) -> dict[str, Any]:
     from pipeline.summary import RUNS_DIR, summarize_run
 
     if run.config is None:
-        raise ConfigError("the spec holds no run config (not compiled by `python -m pipeline compile`): "
-                          "every task ran, but there is no summary to give")
+        raise ConfigError(
+            "the spec holds no run config (not compiled by `python -m pipeline compile`): "
+            "every task ran, but there is no summary to give"
+        )
     summary = summarize_run(run.config, run.run_id, spec_nodes(run), os.path.join(run.workdir, RUNS_DIR))
     summary["report_file"] = write_report(summary)
     return summary

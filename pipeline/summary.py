@@ -19,10 +19,11 @@ from components.anomalies import read_anomalies
 from components.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
 from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.linear_weights import LINEAR_FILE
-from components.settings import TASKS
 from components.trainer import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
-from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run, uri as _uri
+from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run
+from pipeline.records import uri as _uri
+
 
 def summarize(config: RunConfig) -> dict[str, Any]:
     """Summary of the latest run of `config`'s pipeline, also written as JSON into the run's output."""
@@ -59,9 +60,7 @@ def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], run
             "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
             "schema": _schema_file(nodes.get("ImportSchemaGen") or nodes.get("SchemaGen")),
         },
-        "components": {
-            node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()
-        },
+        "components": {node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()},
     }
     path = os.path.join(runs_dir, run_id, SUMMARY_FILE)
     write_json(summary, path)
@@ -86,7 +85,8 @@ def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any
             "value": values.get((metric.tfma_name, False)),
             "baseline": values.get((metric.tfma_name, True)),
             "lower_bound" if metric.higher_is_better else "upper_bound": gate.get("bound"),
-            "baseline_tolerance": gate["tolerance"] if gate.get("tolerance") is not None
+            "baseline_tolerance": gate["tolerance"]
+            if gate.get("tolerance") is not None
             else config.evaluation.baseline_tolerance,
             "passed": metric.tfma_name not in failed,
         }
@@ -147,9 +147,3 @@ def _schema_file(node: NodeRun | None) -> str | None:
     """The run's schema.pbtxt: what `data.schema` takes to freeze it for later runs."""
     uri = _uri(node, "schema")
     return os.path.join(uri, "schema.pbtxt") if uri else None
-
-
-def _uri(node: NodeRun | None, key: str) -> str | None:
-    return node.output_uri(key) if node else None
-
-

@@ -18,6 +18,7 @@ from typing import Any, Callable, Literal, Optional
 
 import yaml
 
+from components.models import default_model
 from components.settings import ConfigError, from_dict
 from pipeline.config import RunConfig, load_config
 from pipeline.runner import ProgressCallback, run_pipeline
@@ -58,7 +59,7 @@ def row_config(sweep: SweepSpec, row: SweepRow, overrides: dict[str, Any]) -> Ru
     base = load_config(sweep.recipe, overrides)
     model = dataclasses.replace(
         base.model,
-        name="mlp_classifier" if base.data.task != "regression" else "mlp_regressor",
+        name=default_model(base.data.task),
         hidden_units=row.hidden_units,
         l2=sweep.l2 if row.regularizer == "l2" else 0.0,
         dropout=sweep.dropout if row.regularizer == "dropout" else 0.0,
@@ -69,9 +70,7 @@ def row_config(sweep: SweepSpec, row: SweepRow, overrides: dict[str, Any]) -> Ru
         base.evaluation, max_loss=None, min_accuracy=None, baseline_tolerance=NO_BASELINE_CHECK
     )
     root = Path(base.output.pipeline_root).parent / "sweep"
-    output = dataclasses.replace(
-        base.output, pipeline_root=str(root / "pipeline"), serving_dir=str(root / "serving")
-    )
+    output = dataclasses.replace(base.output, pipeline_root=str(root / "pipeline"), serving_dir=str(root / "serving"))
     return dataclasses.replace(base, name=f"{base.name}_sweep", model=model, evaluation=evaluation, output=output)
 
 

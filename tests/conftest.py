@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import components  # noqa: F401
 import pytest
 
+import components  # noqa: F401
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,9 +72,12 @@ def run_cli(root: Path, *args: str) -> Run:
             [
                 "run",
                 *args,
-                "--pipeline-root", str(root / "pipeline"),
-                "--serving-dir", str(root / "serving"),
-                "--summary-json", str(summary_file),
+                "--pipeline-root",
+                str(root / "pipeline"),
+                "--serving-dir",
+                str(root / "serving"),
+                "--summary-json",
+                str(summary_file),
             ]
         )
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
@@ -135,7 +138,8 @@ IMAGE_WRITERS = {
     "photo.jpeg": lambda path, seed: _pil("L", 8, seed).save(path, format="JPEG"),
     "bitmap.bmp": lambda path, seed: _pil("RGB", 6, seed).save(path),
     "animated.gif": lambda path, seed: _pil("RGB", 6, seed).save(
-        path, save_all=True, append_images=[_pil("RGB", 6, seed + 1)]),
+        path, save_all=True, append_images=[_pil("RGB", 6, seed + 1)]
+    ),
 }
 # Name -> what makes it unusable; every one must be skipped and reported, never crash a component.
 BAD_FILES = {
@@ -186,8 +190,13 @@ class S3Server:
     def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def bucket(self, name: str) -> str:
         self.client().create_bucket(Bucket=name)
@@ -207,8 +216,11 @@ def s3_server(tmp_path_factory):
         port = probe.getsockname()[1]
     log = tmp_path_factory.mktemp("s3") / "moto.log"
     with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                  stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -219,8 +231,14 @@ def s3_server(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the S3 server did not start: {log.read_text()}")
             time.sleep(0.2)
-    env = {"S3_ENDPOINT": endpoint, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
-           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "S3_ENDPOINT": endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     yield S3Server(endpoint, env)
     server.terminate()
     server.wait(timeout=30)

@@ -39,11 +39,13 @@ def test_scaled_data_is_reproducible_and_keeps_missing_cells(tmp_path):
 
 
 def test_serving_benchmark_reports_every_variant(penguins):
-    text = printed_by(serving.main, "--model", penguins.summary["pushed_model_dir"], "--calls", "5",
-                      "--batches", "1", "4")
+    text = printed_by(
+        serving.main, "--model", penguins.summary["pushed_model_dir"], "--calls", "5", "--batches", "1", "4"
+    )
     rows = table_rows(text)
-    assert [(r[0], r[1]) for r in rows] == [(b, v) for b in ("1", "4")
-                                            for v in ("bare Keras", "serving_raw", "serving_default")]
+    assert [(r[0], r[1]) for r in rows] == [
+        (b, v) for b in ("1", "4") for v in ("bare Keras", "serving_raw", "serving_default")
+    ]
     assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)
 
 
@@ -72,8 +74,17 @@ def test_plain_image_script_fits_the_digits_folder():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, str(overhead.REPO / "bench" / "plain_keras_images.py"),
-                             str(overhead.DIGITS_TRAIN), "--epochs", "2"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(overhead.REPO / "bench" / "plain_keras_images.py"),
+            str(overhead.DIGITS_TRAIN),
+            "--epochs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     assert measured["seconds"] > 0 and measured["val_accuracy"] > 0.3  # 10 classes, 2 epochs
@@ -83,8 +94,19 @@ def test_strategies_benchmark_runs_default_and_mirrored(penguins, tmp_path):
     cache = tmp_path / "cache" / "penguins"
     cache.mkdir(parents=True)
     shutil.copy(penguins.summary["summary_file"], cache / "summary.json")
-    rows = table_rows(printed_by(strategies.main, "--recipes", "penguins", "--epochs", "1", "--repeats", "1",
-                                 "--cache-dir", str(tmp_path / "cache")))
+    rows = table_rows(
+        printed_by(
+            strategies.main,
+            "--recipes",
+            "penguins",
+            "--epochs",
+            "1",
+            "--repeats",
+            "1",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        )
+    )
     assert [(r[1], r[2], r[3]) for r in rows] == [("default", "1", "32"), ("mirrored", "2", "64")]
     assert Path(penguins.summary["pushed_model_dir"]).is_dir()
 

@@ -5,9 +5,8 @@ import sys
 
 import pytest
 
-from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
-
 from conftest import REPO, tree_digest, write_image_tree
+from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
 
 PENGUINS = str(REPO / "configs" / "penguins.yaml")
 
@@ -22,10 +21,19 @@ PENGUINS = str(REPO / "configs" / "penguins.yaml")
         (["--data", "/nonexistent/x.csv", "--label", "y", "--task", "binary"], "/nonexistent/x.csv: no such file"),
         (["--config", "/nonexistent.yaml"], "config file /nonexistent.yaml does not exist"),
         (["--data", str(REPO / "data" / "digits_npz")], "holds no CSV files, IDX files or class sub-folders"),
-        (["--config", str(REPO / "configs" / "digits_transfer.yaml"), "--set",
-          "model.transfer.base_model=/nonexistent/serving"], "model.transfer.base_model: /nonexistent/serving does not exist"),
-        (["--data", str(REPO / "data" / "digits_images"), "--set", "data.classes=[a, b]"],
-         "data.classes ['a', 'b'] must name exactly the class folders"),
+        (
+            [
+                "--config",
+                str(REPO / "configs" / "digits_transfer.yaml"),
+                "--set",
+                "model.transfer.base_model=/nonexistent/serving",
+            ],
+            "model.transfer.base_model: /nonexistent/serving does not exist",
+        ),
+        (
+            ["--data", str(REPO / "data" / "digits_images"), "--set", "data.classes=[a, b]"],
+            "data.classes ['a', 'b'] must name exactly the class folders",
+        ),
     ],
 )
 def test_bad_configuration_or_input_exits_2_with_one_message(args, message, capsys, tmp_path, earlier_push):
@@ -43,8 +51,10 @@ BAD_CSV = {
     "empty.csv": (b"", "empty.csv: the file is empty"),
     "header.csv": (b"x,y\n", "header.csv: the file has a header but no data rows"),
     "ragged.csv": (b"x,y\n1,a\n2\n3,b\n", "ragged.csv line 3: 1 fields, but the header has 2"),
-    "typo.csv": (b"x,y\n" + b"".join(b"%d,%s\n" % (i, b"ab"[i % 2:i % 2 + 1]) for i in range(9)) + b"NA,b\n",
-                 "column 'x' holds numbers, but line 11 of typo.csv: 'NA'"),
+    "typo.csv": (
+        b"x,y\n" + b"".join(b"%d,%s\n" % (i, b"ab"[i % 2 : i % 2 + 1]) for i in range(9)) + b"NA,b\n",
+        "column 'x' holds numbers, but line 11 of typo.csv: 'NA'",
+    ),
     "one_class.csv": (b"x,y\n1,a\n2,a\n", "the label column 'y' has only 'a': a classifier needs at least 2 classes"),
     "latin1.csv": (b"x,y\n\xe9t\xe9,a\n", "latin1.csv: not UTF-8 text"),
 }
@@ -55,8 +65,21 @@ def test_bad_csv_is_refused_by_file_and_line_before_anything_runs(name, capsys, 
     serving, digests = earlier_push
     content, message = BAD_CSV[name]
     (tmp_path / name).write_bytes(content)
-    code = main(["run", "--data", str(tmp_path / name), "--label", "y", "--task", "multiclass",
-                 "--pipeline-root", str(tmp_path / "root"), "--serving-dir", str(serving)])
+    code = main(
+        [
+            "run",
+            "--data",
+            str(tmp_path / name),
+            "--label",
+            "y",
+            "--task",
+            "multiclass",
+            "--pipeline-root",
+            str(tmp_path / "root"),
+            "--serving-dir",
+            str(serving),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == EXIT_BAD_INPUT and message in err, err
     assert not (tmp_path / "root").exists() and tree_digest(serving) == digests
@@ -66,8 +89,17 @@ def test_an_image_class_folder_without_images_is_refused(capsys, tmp_path, earli
     serving, digests = earlier_push
     write_image_tree(tmp_path / "pets", classes=("cat", "dog"), copies=1, bad=False)
     (tmp_path / "pets" / "emu").mkdir()
-    code = main(["run", "--data", str(tmp_path / "pets"), "--pipeline-root", str(tmp_path / "root"),
-                 "--serving-dir", str(serving)])
+    code = main(
+        [
+            "run",
+            "--data",
+            str(tmp_path / "pets"),
+            "--pipeline-root",
+            str(tmp_path / "root"),
+            "--serving-dir",
+            str(serving),
+        ]
+    )
     assert code == EXIT_BAD_INPUT
     assert "class folder emu holds no images: add images or remove the folder" in capsys.readouterr().err
     assert tree_digest(serving) == digests
@@ -81,8 +113,19 @@ def test_missing_label_column_is_named_with_the_columns(capsys, tmp_path):
 
 def test_run_help_lists_the_flags_and_examples():
     text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
-    for flag in ("--data", "--label", "--task", "--model", "--epochs", "--pipeline-root",
-                 "--serving-dir", "--runner", "--summary-json", "--set", "--debug"):
+    for flag in (
+        "--data",
+        "--label",
+        "--task",
+        "--model",
+        "--epochs",
+        "--pipeline-root",
+        "--serving-dir",
+        "--runner",
+        "--summary-json",
+        "--set",
+        "--debug",
+    ):
         assert flag in text
     assert "python -m pipeline run --data my.csv --label price --task regression" in text
 
@@ -128,13 +171,27 @@ def test_every_subcommand_has_help_with_examples():
 
 
 def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
-    from pipeline.cli import format_runs
+    from pipeline.output import format_runs
 
     records = [
-        {"pipeline": "penguins", "run_id": "20261125-1", "started": 0.0, "state": "complete",
-         "metrics": {"loss": 0.03371, "accuracy": 0.98571}, "blessed": True, "pushed_model_dir": "/s/1795"},
-        {"pipeline": "penguins", "run_id": "20261125-2", "started": 60.0, "state": "failed",
-         "metrics": {}, "blessed": False, "pushed_model_dir": None},
+        {
+            "pipeline": "penguins",
+            "run_id": "20261125-1",
+            "started": 0.0,
+            "state": "complete",
+            "metrics": {"loss": 0.03371, "accuracy": 0.98571},
+            "blessed": True,
+            "pushed_model_dir": "/s/1795",
+        },
+        {
+            "pipeline": "penguins",
+            "run_id": "20261125-2",
+            "started": 60.0,
+            "state": "failed",
+            "metrics": {},
+            "blessed": False,
+            "pushed_model_dir": None,
+        },
     ]
     head, rule, first, second, count = format_runs(records).splitlines()
     assert head.split()[:4] == ["started", "pipeline", "run", "state"] and set(rule) <= {"-", " "}
@@ -153,8 +210,10 @@ def test_report_without_runs_says_how_to_get_one(capsys, tmp_path, monkeypatch):
     "args, message",
     [
         (["run", "--data", "/nope.csv", "--label", "x", "--task", "binary"], "/nope.csv: no such file"),
-        (["run", "--data", "data/penguins/penguins.csv", "--label", "nope", "--task", "multiclass"],
-         "no label column 'nope'"),
+        (
+            ["run", "--data", "data/penguins/penguins.csv", "--label", "nope", "--task", "multiclass"],
+            "no label column 'nope'",
+        ),
         (["run", "--config", "configs/penguins.yaml", "--model", "nope"], "unknown model 'nope'"),
     ],
     ids=["missing-file", "wrong-label", "unknown-model"],
@@ -164,7 +223,8 @@ def test_mistakes_are_reported_before_tensorflow_tfx_or_beam_are_imported(args, 
     (bench/fast_answers.py times it)."""
     probe = (
         "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', 'keras', 'tf_keras'})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
+        "               & {'tensorflow', 'tfx', 'apache_beam', 'keras', 'tf_keras'})\n"
         "print('RESULT', code, heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *args], cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -4,9 +4,8 @@ import pytest
 import yaml
 
 from components.settings import ConfigError
-from pipeline.config import load_config, parse_assignment
-
 from conftest import REPO
+from pipeline.config import load_config, parse_assignment
 
 RECIPES = sorted((REPO / "configs").glob("*.yaml"))
 
@@ -53,8 +52,10 @@ def test_flags_override_the_recipe():
         ({"runner.kind": "spark"}, "runner.kind: must be one of beam, local"),
         ({"model.name": "mlp_regressor"}, "model.name: model mlp_regressor fits task regression, not multiclass"),
         ({"model.name": "cnn"}, "model.name: cnn needs image data; CSV data has tabular features only"),
-        ({"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "cnn"},
-         "data.task: image data is classified"),
+        (
+            {"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "cnn"},
+            "data.task: image data is classified",
+        ),
         ({"data.image.channels": 2}, "data.image.channels: must be one of 1, 3"),
         ({"data.image.max_bad_fraction": 2}, "data.image.max_bad_fraction: must be in [0, 1]"),
         ({"data.features": ["x"], "data.exclude": ["y"]}, "set one or the other, not both"),
@@ -98,8 +99,10 @@ def test_set_assignments_are_parsed_as_yaml():
     "overrides, message",
     [
         ({"data.classes": ["a", "a", "b"]}, "data.classes: names a class twice"),
-        ({"data.classes": ["a", "b", "c"], "data.task": "binary", "evaluation.min_accuracy": None},
-         "data.classes: task binary needs exactly 2 classes"),
+        (
+            {"data.classes": ["a", "b", "c"], "data.task": "binary", "evaluation.min_accuracy": None},
+            "data.classes: task binary needs exactly 2 classes",
+        ),
         ({"data.classes": [0, 1]}, "data.classes[0]: expected a string, got 0"),
     ],
 )
@@ -138,7 +141,9 @@ def test_image_data_is_resolved_to_its_format_classes_and_splits(monkeypatch):
     arrays = load_config(None, {"data.path": "data/digits_npz/digits.npz"})
     assert (arrays.data.format, arrays.model.name) == ("npz", "mlp_classifier")
     assert [(s.name, s.pattern, s.source) for s in arrays.data.splits] == [
-        ("train", "digits.npz", "train"), ("test", "digits.npz", "test")]
+        ("train", "digits.npz", "train"),
+        ("test", "digits.npz", "test"),
+    ]
     assert load_config(None, {"data.path": "data/penguins/penguins.csv"}).data.format == "csv"
 
 
@@ -146,14 +151,16 @@ def test_transfer_base_in_a_serving_dir_is_its_newest_version(tmp_path):
     for version in ("17", "9", "123"):
         (tmp_path / "serving" / version).mkdir(parents=True)
         (tmp_path / "serving" / version / "saved_model.pb").write_bytes(b"")
-    config = load_config(REPO / "configs" / "digits_transfer.yaml",
-                         {"model.transfer.base_model": str(tmp_path / "serving")})
+    config = load_config(
+        REPO / "configs" / "digits_transfer.yaml", {"model.transfer.base_model": str(tmp_path / "serving")}
+    )
     assert config.model.transfer.base_model == str(tmp_path / "serving" / "123")
 
 
 def test_kubeflow_pipeline_names_have_no_underscores():
-    config = load_config(REPO / "configs" / "digits_cnn.yaml",
-                         {"runner.kind": "kubeflow", "output.pipeline_root": "gs://bucket/root"})
+    config = load_config(
+        REPO / "configs" / "digits_cnn.yaml", {"runner.kind": "kubeflow", "output.pipeline_root": "gs://bucket/root"}
+    )
     assert config.name == "digits-cnn"
 
 
@@ -174,6 +181,8 @@ def test_local_runs_give_tfx_no_beam_args_so_it_builds_no_sdist_of_itself(tmp_pa
 
     config = load_config(REPO / "configs" / "penguins.yaml", {"output.pipeline_root": str(tmp_path)})
     assert create_pipeline(config).beam_pipeline_args == []
-    multi = load_config(REPO / "configs" / "penguins.yaml", {
-        "output.pipeline_root": str(tmp_path), "runner.beam_args": ["--direct_running_mode=multi_processing"]})
+    multi = load_config(
+        REPO / "configs" / "penguins.yaml",
+        {"output.pipeline_root": str(tmp_path), "runner.beam_args": ["--direct_running_mode=multi_processing"]},
+    )
     assert create_pipeline(multi).beam_pipeline_args == ["--direct_running_mode=multi_processing"]

@@ -1,7 +1,6 @@
 import pytest
 
 from components.csv_input import InputError, check_csv, check_rows
-
 from conftest import REPO, write_csv
 
 
@@ -53,20 +52,23 @@ def _bytes(path, data):
 def test_trivial_loss_is_the_label_entropy_or_the_median_error(tmp_path):
     import math
 
-    from components.csv_input import trivial_loss
+    from components.trivial_model import trivial_loss
 
     data = write_csv(tmp_path / "d.csv", ["x", "y", "v"], [[1, "a", 1.0], [2, "a", 2.0], [3, "b", ""], [4, "a", 10.0]])
-    assert trivial_loss(str(data), "y", "multiclass") == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
-    assert trivial_loss(str(data), "v", "regression") == pytest.approx((1 + 0 + 8) / 3)  # median 2, missing cell skipped
-    with pytest.raises(InputError, match="task regression needs a numeric label column 'y'"):
-        trivial_loss(str(data), "y", "regression")
+    classes = check_rows(str(data), "y", "multiclass")
+    assert trivial_loss(classes, "multiclass") == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+    values = check_rows(str(data), "v", "regression")
+    assert trivial_loss(values, "regression") == pytest.approx((1 + 0 + 8) / 3)  # median 2, missing cell skipped
+    with pytest.raises(InputError, match="d.csv line 2: task regression needs a numeric label column 'y', got 'a'"):
+        check_rows(str(data), "y", "regression")
 
 
 ROWS = [[f"{i}.5", f"{i % 3}", "red" if i % 2 else "blue", "a" if i % 2 else "b"] for i in range(20)]
 
 
-@pytest.mark.parametrize("recipe_csv", ["penguins/penguins.csv", "breast_cancer/breast_cancer.csv", "wine/wine.csv",
-                                        "digits/digits.csv"])
+@pytest.mark.parametrize(
+    "recipe_csv", ["penguins/penguins.csv", "breast_cancer/breast_cancer.csv", "wine/wine.csv", "digits/digits.csv"]
+)
 def test_the_shipped_csvs_pass_the_row_checks(recipe_csv):
     label = {"penguins": "species", "breast_cancer": "diagnosis", "wine": "cultivar", "digits": "digit"}
     check_rows(str(REPO / "data" / recipe_csv), label[recipe_csv.split("/")[0]], "multiclass")

@@ -13,7 +13,6 @@ import tensorflow as tf
 
 from components.distribution import Cluster, choose_strategy, decide, find_tpu, read_cluster
 from components.settings import ConfigError, TrainingSpec, from_dict
-
 from conftest import REPO
 
 GPUS = ["/device:GPU:0", "/device:GPU:1"]
@@ -75,8 +74,9 @@ def test_tf_config_gives_the_cluster_size_and_the_chief():
     assert [w.is_chief for w in workers] == [True, False]
     with_chief = read_cluster(two_worker_config(0, chief=True))
     assert with_chief.workers == 3 and not with_chief.is_chief
-    assert read_cluster(json.dumps({"cluster": {"chief": ["h:1"], "worker": ["h:2"]},
-                                    "task": {"type": "chief", "index": 0}})).is_chief
+    assert read_cluster(
+        json.dumps({"cluster": {"chief": ["h:1"], "worker": ["h:2"]}, "task": {"type": "chief", "index": 0}})
+    ).is_chief
 
 
 def test_malformed_tf_config_names_the_variable():

@@ -23,9 +23,8 @@ import pytest
 from components import features
 from components.predict import load_model, predict_examples
 from components.standalone_trainer import trainer_spec
-from pipeline.config import load_config
-
 from conftest import REPO
+from pipeline.config import load_config
 
 pytestmark = pytest.mark.e2e
 
@@ -55,11 +54,30 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_the_recipe_to_the_default_
     shutil.copytree(Path(penguins.summary["summary_file"]).parents[2], tmp_path / "pipeline")
     summary_file = tmp_path / "summary.json"
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--config", str(RECIPE), "--epochs", "15",
-         "--set", "training.strategy=mirrored", "--set", "training.cpu_devices=2",
-         "--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(tmp_path / "serving"),
-         "--summary-json", str(summary_file)],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "run",
+            "--config",
+            str(RECIPE),
+            "--epochs",
+            "15",
+            "--set",
+            "training.strategy=mirrored",
+            "--set",
+            "training.cpu_devices=2",
+            "--pipeline-root",
+            str(tmp_path / "pipeline"),
+            "--serving-dir",
+            str(tmp_path / "serving"),
+            "--summary-json",
+            str(summary_file),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(summary_file.read_text())
@@ -80,17 +98,28 @@ def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_
     ports = free_ports(2)
     workers = []
     for index in range(2):
-        spec = trainer_spec(penguins.summary, config, str(tmp_path / f"worker{index}" / "model"),
-                            str(tmp_path / f"worker{index}" / "run"))
+        spec = trainer_spec(
+            penguins.summary,
+            config,
+            str(tmp_path / f"worker{index}" / "model"),
+            str(tmp_path / f"worker{index}" / "run"),
+        )
         spec_file = tmp_path / f"worker{index}.json"
         spec_file.write_text(json.dumps(spec))
-        tf_config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                     "task": {"type": "worker", "index": index}}
+        tf_config = {
+            "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+            "task": {"type": "worker", "index": index},
+        }
         log = (tmp_path / f"worker{index}.log").open("w")
-        workers.append(subprocess.Popen(
-            [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
-            cwd=REPO, env={**os.environ, "TF_CONFIG": json.dumps(tf_config)}, stdout=log, stderr=subprocess.STDOUT,
-        ))
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
+                cwd=REPO,
+                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     try:
         codes = [worker.wait(timeout=600) for worker in workers]
     finally:

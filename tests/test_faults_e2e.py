@@ -30,12 +30,15 @@ def test_a_model_trained_on_shuffled_labels_is_refused_by_the_gate(tmp_path):
         writer.writeheader()
         writer.writerows({**row, "diagnosis": label} for row, label in zip(rows, labels))
 
-    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--data", str(data),
-                  "--epochs", "30")
+    run = run_cli(
+        tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--data", str(data), "--epochs", "30"
+    )
     serving = run.serving_dir
     assert run.exit_code == 0  # the run completed; its model was refused
     assert run.summary["blessed"] is False and run.summary["pushed_model_dir"] is None
-    failed = {role for role, metric in run.summary["metrics"].items() if isinstance(metric, dict) and not metric["passed"]}
+    failed = {
+        role for role, metric in run.summary["metrics"].items() if isinstance(metric, dict) and not metric["passed"]
+    }
     assert "accuracy" in failed  # labels without signal: about the majority share, far below 0.9
     assert "accuracy (binary_accuracy): " in run.printed and "[bound >= 0.9] FAIL" in run.printed
     assert "pushed: nothing (not blessed)" in run.printed
@@ -55,11 +58,25 @@ def test_a_model_in_production_that_does_not_load_stops_the_gate_and_stays(tmp_p
 
 
 def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_path):
-    command = [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
-               "--epochs", "200", "--set", "training.early_stopping.enabled=false",
-               "--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(tmp_path / "serving")]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--config",
+        str(REPO / "configs" / "penguins.yaml"),
+        "--epochs",
+        "200",
+        "--set",
+        "training.early_stopping.enabled=false",
+        "--pipeline-root",
+        str(tmp_path / "pipeline"),
+        "--serving-dir",
+        str(tmp_path / "serving"),
+    ]
+    first = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     deadline = time.monotonic() + 600
     for line in first.stdout:
         if "Trainer started" in line:
@@ -80,8 +97,15 @@ def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_
 
 def test_a_loss_that_turns_nan_fails_the_run_and_pushes_nothing(tmp_path, earlier_push, capsys):
     serving, digests = earlier_push
-    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "5",
-                  "--set", "model.learning_rate=1e30")  # weights overflow within the first epoch
+    run = run_cli(
+        tmp_path,
+        "--config",
+        str(REPO / "configs" / "penguins.yaml"),
+        "--epochs",
+        "5",
+        "--set",
+        "model.learning_rate=1e30",
+    )  # weights overflow within the first epoch
     err = capsys.readouterr().err
     assert run.exit_code == 1
     assert "error: the training loss became nan in epoch 1: training stopped and no model is exported" in err
@@ -105,10 +129,21 @@ def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_
     hooks = tmp_path / "hooks"  # every file copy of the first run takes half a second
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SLOW_COPY)
-    command = [sys.executable, "-m", "pipeline", "run", "--config", str(REPO / "configs" / "penguins.yaml"),
-               "--epochs", "15", "--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(serving)]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONPATH": str(hooks)})
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--config",
+        str(REPO / "configs" / "penguins.yaml"),
+        "--epochs",
+        "15",
+        "--pipeline-root",
+        str(tmp_path / "pipeline"),
+        "--serving-dir",
+        str(serving),
+    ]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(hooks)})
     deadline = time.monotonic() + 600
     while not any(p.name.startswith(".staging-") for p in serving.iterdir()):
         assert first.poll() is None and time.monotonic() < deadline
@@ -117,8 +152,9 @@ def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_
     first.wait()
     assert [p.name for p in serving.iterdir() if not p.name.startswith(".")] == []
 
-    rerun = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15",
-                    "--serving-dir", str(serving))
+    rerun = run_cli(
+        tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15", "--serving-dir", str(serving)
+    )
     assert rerun.exit_code == 0 and rerun.summary["blessed"], rerun.printed
     assert rerun.summary["components"]["Trainer"]["state"] == "CACHED"
     pushed = Path(rerun.summary["pushed_model_dir"])

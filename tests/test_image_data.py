@@ -13,7 +13,6 @@ import tensorflow as tf
 from components import image_data
 from components.preprocessing import decode_image
 from components.settings import ImageSpec, ImageSplit, InputError
-
 from conftest import IMAGE_WRITERS, REPO, write_image_tree
 
 
@@ -54,7 +53,10 @@ def test_pre_split_folders_are_kept_and_class_order_can_be_given(tmp_path):
         write_image_tree(tmp_path / folder, classes=("a", "b"), copies=1, bad=False)
     layout = image_data.describe_image_data(str(tmp_path), "image_folder", ["b", "a"])
     assert [(s.name, s.pattern) for s in layout.splits] == [
-        ("train", "train/*/*"), ("eval", "validation/*/*"), ("test", "test/*/*")]
+        ("train", "train/*/*"),
+        ("eval", "validation/*/*"),
+        ("test", "test/*/*"),
+    ]
     assert layout.classes == ["b", "a"]
     assert layout.split_names == ["train", "eval", "test"]
     with pytest.raises(InputError, match="must name exactly the class folders"):

@@ -17,9 +17,8 @@ import tensorflow as tf
 from bench import image_accuracy, serving
 from components import features, image_data
 from components.predict import load_model, predict_images
-from pipeline.cli import main
-
 from conftest import BAD_FILES, REPO, Run, run_cli, shared_run, tree_digest, write_image_tree
+from pipeline.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -30,21 +29,27 @@ DIGITS_NPZ = REPO / "data" / "digits_npz" / "digits.npz"
 @pytest.fixture(scope="session")
 def folder_run(tmp_path_factory) -> tuple[Run, list[str]]:
     """The CNN recipe on a copy of the digits folder with one of each bad file under train/3/."""
+
     def build(root: Path) -> Run:
         data = root / "digits"
         shutil.copytree(DIGITS, data)
         whole = (data / "train" / "3" / "0003.png").read_bytes()
         for name, content in BAD_FILES.items():
             (data / "train" / "3" / name).write_bytes(whole[: len(whole) // 2] if content is None else content)
-        return run_cli(root, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--data", str(data), "--epochs", "20")
+        return run_cli(
+            root, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--data", str(data), "--epochs", "20"
+        )
 
     return shared_run(tmp_path_factory, "digits_folder", build), sorted(f"train/3/{name}" for name in BAD_FILES)
 
 
 @pytest.fixture(scope="session")
 def npz_run(tmp_path_factory) -> Run:
-    return shared_run(tmp_path_factory, "digits_npz", lambda root: run_cli(
-        root, "--config", str(REPO / "configs" / "digits_npz_mlp.yaml"), "--epochs", "15"))
+    return shared_run(
+        tmp_path_factory,
+        "digits_npz",
+        lambda root: run_cli(root, "--config", str(REPO / "configs" / "digits_npz_mlp.yaml"), "--epochs", "15"),
+    )
 
 
 def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
@@ -61,7 +66,9 @@ def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
     assert f"Images: {images['read']} read, {images['skipped']} skipped." in page
     assert all(f"<td>{path}</td>" in page for path in bad)
     # per-class scores by class name, and their examples add up to the eval split the gate read
-    support = [float(n) for n in re.findall(r"<tr><td[^>]*>\d</td>(?:<td[^>]*>[\d.]+</td>){2}<td[^>]*>(\d+)</td></tr>", page)]
+    support = [
+        float(n) for n in re.findall(r"<tr><td[^>]*>\d</td>(?:<td[^>]*>[\d.]+</td>){2}<td[^>]*>(\d+)</td></tr>", page)
+    ]
     assert len(support) == 10 and sum(support) == run.summary["metrics"]["example_count"]
 
 
@@ -130,8 +137,21 @@ def test_image_accuracy_benchmark_scores_the_pushed_model_next_to_scikit_learn(f
 def test_bad_images_fail_the_run_by_name_when_configured_and_nothing_is_pushed(tmp_path, capsys, earlier_push):
     serving, digests = earlier_push
     bad = write_image_tree(tmp_path / "pets", classes=("cat", "dog"), copies=2)
-    run = run_cli(tmp_path, "--data", str(tmp_path / "pets"), "--model", "cnn", "--set", "data.image.bad_images=fail",
-                  "--set", "data.image.height=8", "--set", "data.image.width=8", "--epochs", "1")
+    run = run_cli(
+        tmp_path,
+        "--data",
+        str(tmp_path / "pets"),
+        "--model",
+        "cnn",
+        "--set",
+        "data.image.bad_images=fail",
+        "--set",
+        "data.image.height=8",
+        "--set",
+        "data.image.width=8",
+        "--epochs",
+        "1",
+    )
     err = capsys.readouterr().err
     assert run.exit_code == 2
     assert f"input error: {tmp_path / 'pets'}: {len(bad)} of " in err
@@ -144,7 +164,13 @@ def test_serving_benchmark_times_the_image_model_on_png_bytes(folder_run):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert serving.main(["--model", run.summary["pushed_model_dir"], "--calls", "5", "--batches", "1", "4"]) == 0
-    rows = [line.strip("|").split("|") for line in printed.getvalue().splitlines() if line.startswith("| ") and "---" not in line]
+    rows = [
+        line.strip("|").split("|")
+        for line in printed.getvalue().splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
     rows = [[cell.strip() for cell in row] for row in rows[1:]]  # the header row first
-    assert [(r[0], r[1]) for r in rows] == [(b, v) for b in ("1", "4") for v in ("bare Keras", "serving_raw", "serving_default")]
+    assert [(r[0], r[1]) for r in rows] == [
+        (b, v) for b in ("1", "4") for v in ("bare Keras", "serving_raw", "serving_default")
+    ]
     assert all(float(r[2]) > 0 for r in rows)

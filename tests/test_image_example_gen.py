@@ -24,14 +24,19 @@ from components.image_example_gen import (
     settings_config,
 )
 from components.settings import DataSpec, ImageSpec, InputError
-
 from conftest import IMAGE_WRITERS, write_image_tree
 
 
 def image_data_spec(path: Path, data_format: str, **image: object) -> DataSpec:
     layout = image_data.describe_image_data(str(path), data_format, [])
-    return DataSpec(path=str(path), format=data_format, label=features.IMAGE_LABEL, classes=layout.classes,
-                    splits=layout.splits, image=ImageSpec(**image))
+    return DataSpec(
+        path=str(path),
+        format=data_format,
+        label=features.IMAGE_LABEL,
+        classes=layout.classes,
+        splits=layout.splits,
+        image=ImageSpec(**image),
+    )
 
 
 def run_example_gen(root: Path, data: DataSpec, output: Path) -> standard_artifacts.Examples:
@@ -49,12 +54,14 @@ def read_examples(examples: standard_artifacts.Examples, split: str) -> list[dic
     rows = []
     for record in tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator():
         feature = tf.train.Example.FromString(record).features.feature
-        rows.append({
-            "image": feature[features.IMAGE].bytes_list.value[0],
-            "label": feature[features.IMAGE_LABEL].int64_list.value[0],
-            "class": feature[features.IMAGE_CLASS].bytes_list.value[0].decode(),
-            "path": feature[features.IMAGE_PATH].bytes_list.value[0].decode(),
-        })
+        rows.append(
+            {
+                "image": feature[features.IMAGE].bytes_list.value[0],
+                "label": feature[features.IMAGE_LABEL].int64_list.value[0],
+                "class": feature[features.IMAGE_CLASS].bytes_list.value[0].decode(),
+                "path": feature[features.IMAGE_PATH].bytes_list.value[0].decode(),
+            }
+        )
     return rows
 
 

@@ -12,9 +12,6 @@ first, to pin that it fails without the fix."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
@@ -24,10 +21,15 @@ from tfx.types import standard_artifacts
 from pipeline.kfp_entrypoint import normalize_executor_input, remove_directory_markers
 from pipeline.spec_runner import download_blob
 
-EXAMPLES_SCHEMA = ("title: tfx.Examples\ntype: object\nproperties:\n  span:\n    type: integer\n"
-                   "  split_names:\n    type: string\n")
-INPUTS_SPEC = {"artifacts": {"examples": {"artifactType": {"instanceSchema": EXAMPLES_SCHEMA}},
-                             "model": {"artifactType": {"instanceSchema": "title: tfx.Model\ntype: object\n"}}}}
+EXAMPLES_SCHEMA = (
+    "title: tfx.Examples\ntype: object\nproperties:\n  span:\n    type: integer\n  split_names:\n    type: string\n"
+)
+INPUTS_SPEC = {
+    "artifacts": {
+        "examples": {"artifactType": {"instanceSchema": EXAMPLES_SCHEMA}},
+        "model": {"artifactType": {"instanceSchema": "title: tfx.Model\ntype: object\n"}},
+    }
+}
 
 
 def oss_input(artifact_type: dict | None) -> dict:
@@ -35,10 +37,15 @@ def oss_input(artifact_type: dict | None) -> dict:
     artifact = {
         "name": "42",
         "uri": "s3://mlpipeline/v2/artifacts/penguins/run-1/CsvExampleGen/7/examples",
-        "metadata": {"split_names": '["train", "eval"]', "span": 0.0, "version": 0.0,
-                     "file_format": "tfrecords_gzip", "payload_format": "FORMAT_TF_EXAMPLE",
-                     "display_name": "examples",
-                     "store_session_info": '{"Provider":"minio","Params":{"region":"minio"}}'},
+        "metadata": {
+            "split_names": '["train", "eval"]',
+            "span": 0.0,
+            "version": 0.0,
+            "file_format": "tfrecords_gzip",
+            "payload_format": "FORMAT_TF_EXAMPLE",
+            "display_name": "examples",
+            "store_session_info": '{"Provider":"minio","Params":{"region":"minio"}}',
+        },
     }
     if artifact_type is not None:
         artifact["type"] = artifact_type
@@ -46,10 +53,24 @@ def oss_input(artifact_type: dict | None) -> dict:
         "inputs": {"artifacts": {"examples": {"artifacts": [artifact]}}},
         "outputs": {
             "artifacts": {
-                "statistics": {"artifacts": [{"name": "statistics", "uri": "s3://b/r/StatisticsGen/8/statistics",
-                                              "type": {"instanceSchema": "title: tfx.ExampleStatistics\n"}}]},
-                "executor-logs": {"artifacts": [{"name": "executor-logs", "uri": "s3://b/r/StatisticsGen/8/executor-logs",
-                                                 "type": {"schemaTitle": "system.Artifact"}}]},
+                "statistics": {
+                    "artifacts": [
+                        {
+                            "name": "statistics",
+                            "uri": "s3://b/r/StatisticsGen/8/statistics",
+                            "type": {"instanceSchema": "title: tfx.ExampleStatistics\n"},
+                        }
+                    ]
+                },
+                "executor-logs": {
+                    "artifacts": [
+                        {
+                            "name": "executor-logs",
+                            "uri": "s3://b/r/StatisticsGen/8/executor-logs",
+                            "type": {"schemaTitle": "system.Artifact"},
+                        }
+                    ]
+                },
             },
             "outputFile": "/s3/b/r/StatisticsGen/8/output_metadata.json",
         },
@@ -64,8 +85,11 @@ def inputs_spec() -> pipeline_spec_pb2.ComponentInputsSpec:
     return json_format.ParseDict(INPUTS_SPEC, pipeline_spec_pb2.ComponentInputsSpec())
 
 
-@pytest.mark.parametrize("artifact_type", [{"instanceSchema": ""}, None, {"schemaTitle": "system.Dataset"}],
-                         ids=["empty-schema", "no-type", "kfp-system-title"])
+@pytest.mark.parametrize(
+    "artifact_type",
+    [{"instanceSchema": ""}, None, {"schemaTitle": "system.Dataset"}],
+    ids=["empty-schema", "no-type", "kfp-system-title"],
+)
 def test_an_untyped_input_gets_its_declared_type_and_keeps_its_properties(artifact_type):
     raw = parse(oss_input(artifact_type))
     with pytest.raises((AttributeError, ImportError, UnboundLocalError, ValueError)):
@@ -91,7 +115,10 @@ def test_a_typed_input_is_left_as_it_is():
     raw = parse(oss_input({"instanceSchema": EXAMPLES_SCHEMA}))
     before = raw.SerializeToString()
     assert normalize_executor_input(raw, inputs_spec()) == ["output 'executor-logs': the launcher's own, left to it"]
-    assert raw.inputs.SerializeToString() == parse(oss_input({"instanceSchema": EXAMPLES_SCHEMA})).inputs.SerializeToString()
+    assert (
+        raw.inputs.SerializeToString()
+        == parse(oss_input({"instanceSchema": EXAMPLES_SCHEMA})).inputs.SerializeToString()
+    )
     assert before != raw.SerializeToString()
 
 

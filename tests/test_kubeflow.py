@@ -15,15 +15,22 @@ from pathlib import Path
 import pytest
 
 from components.settings import ConfigError
+from conftest import REPO
 from pipeline.cli import main
 from pipeline.config import load_config
 from pipeline.kubeflow import ENTRYPOINT, SpecError, check_executors
 
-from conftest import REPO
-
 IMAGE = "us-docker.pkg.dev/my-project/pipelines/keras-tfx:0.1.0"
-COMPONENTS = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
-              "Trainer", "Evaluator", "Pusher"}
+COMPONENTS = {
+    "CsvExampleGen",
+    "StatisticsGen",
+    "SchemaGen",
+    "ExampleValidator",
+    "Transform",
+    "Trainer",
+    "Evaluator",
+    "Pusher",
+}
 BEAM_COMPONENTS = {"CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"}
 
 
@@ -31,8 +38,20 @@ def compile_spec(tmp_path: Path, *args: str) -> tuple[dict, str]:
     output = tmp_path / "pipeline.json"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["compile", "--target", "kubeflow", "--image", IMAGE, "--output", str(output),
-                     "--config", str(REPO / "configs" / "penguins.yaml"), *args])
+        code = main(
+            [
+                "compile",
+                "--target",
+                "kubeflow",
+                "--image",
+                IMAGE,
+                "--output",
+                str(output),
+                "--config",
+                str(REPO / "configs" / "penguins.yaml"),
+                *args,
+            ]
+        )
     assert code == 0, printed.getvalue()
     return json.loads(output.read_text()), printed.getvalue()
 
@@ -64,18 +83,29 @@ def test_every_component_runs_our_image_with_tfx_entrypoint(gcs_job):
 def test_every_recipe_compiles_to_executors_open_source_kfp_runs(tmp_path, recipe):
     """KFP's backend compiler (kubeflow/pipelines backend/src/v2/compiler/visitor.go) refuses any
     executor that is neither a container nor an importer; TFX's Resolver compiles to `resolver`."""
-    job, _ = compile_spec(tmp_path, "--config", str(REPO / "configs" / recipe),
-                          "--pipeline-root", "s3://bucket/root", "--set", "evaluation.max_loss=1.0")
+    job, _ = compile_spec(
+        tmp_path,
+        "--config",
+        str(REPO / "configs" / recipe),
+        "--pipeline-root",
+        "s3://bucket/root",
+        "--set",
+        "evaluation.max_loss=1.0",
+    )
     found = job["pipelineSpec"]["deploymentSpec"]["executors"]
     assert found and all(set(spec) <= {"container", "importer"} for spec in found.values()), found.keys()
     check_executors(job["pipelineSpec"])
 
 
 def test_a_resolver_executor_is_refused_by_name():
-    spec = {"deploymentSpec": {"executors": {
-        "Trainer_executor": {"container": {"image": "i"}},
-        "latest_blessed_model_resolver-model-resolver_executor": {"resolver": {"outputArtifactQueries": {}}},
-    }}}
+    spec = {
+        "deploymentSpec": {
+            "executors": {
+                "Trainer_executor": {"container": {"image": "i"}},
+                "latest_blessed_model_resolver-model-resolver_executor": {"resolver": {"outputArtifactQueries": {}}},
+            }
+        }
+    }
     with pytest.raises(SpecError, match="'latest_blessed_model_resolver-model-resolver_executor' is a resolver"):
         check_executors(spec)
 
@@ -96,8 +126,12 @@ def test_the_pusher_runs_our_staging_executor(gcs_job):
 def test_only_the_trainer_requests_a_gpu_with_cpu_and_memory(gcs_job):
     containers = executors(gcs_job)
     resources = containers["Trainer"]["resources"]
-    assert resources["accelerator"] == {"type": "nvidia.com/gpu", "count": "1",
-                                        "resourceType": "nvidia.com/gpu", "resourceCount": "1"}
+    assert resources["accelerator"] == {
+        "type": "nvidia.com/gpu",
+        "count": "1",
+        "resourceType": "nvidia.com/gpu",
+        "resourceCount": "1",
+    }
     assert resources["cpuRequest"] == 4 and resources["resourceCpuRequest"] == "4"
     assert resources["memoryRequest"] == 16 and resources["resourceMemoryRequest"] == "16G"
     for name, container in containers.items():
@@ -107,11 +141,19 @@ def test_only_the_trainer_requests_a_gpu_with_cpu_and_memory(gcs_job):
 
 def test_accelerator_type_tpu_and_evaluator_resources_come_from_config(tmp_path):
     job, printed = compile_spec(
-        tmp_path, "--target", "vertex", "--pipeline-root", "gs://my-bucket/penguins",
-        "--set", "kubeflow.trainer.accelerator_type=NVIDIA_TESLA_A100",
-        "--set", "kubeflow.trainer.accelerator_count=2",
-        "--set", "kubeflow.trainer.memory=85Gi",
-        "--set", "kubeflow.evaluator={cpu: 8, memory: 32G, accelerator_type: TPU_V3, accelerator_count: 8}",
+        tmp_path,
+        "--target",
+        "vertex",
+        "--pipeline-root",
+        "gs://my-bucket/penguins",
+        "--set",
+        "kubeflow.trainer.accelerator_type=NVIDIA_TESLA_A100",
+        "--set",
+        "kubeflow.trainer.accelerator_count=2",
+        "--set",
+        "kubeflow.trainer.memory=85Gi",
+        "--set",
+        "kubeflow.evaluator={cpu: 8, memory: 32G, accelerator_type: TPU_V3, accelerator_count: 8}",
     )
     containers = executors(job)
     trainer = containers["Trainer"]["resources"]
@@ -135,21 +177,25 @@ def test_data_root_is_a_runtime_parameter_with_the_images_data_as_default(gcs_jo
 
 
 def test_beam_args_pass_through_to_the_beam_components(tmp_path):
-    dataflow = ["--runner=DataflowRunner", "--project=my-project", "--region=europe-west4",
-                "--temp_location=gs://my-bucket/tmp"]
-    job, _ = compile_spec(tmp_path, "--pipeline-root", "gs://my-bucket/penguins",
-                          "--set", f"kubeflow.beam_args={json.dumps(dataflow)}")
+    dataflow = [
+        "--runner=DataflowRunner",
+        "--project=my-project",
+        "--region=europe-west4",
+        "--temp_location=gs://my-bucket/tmp",
+    ]
+    job, _ = compile_spec(
+        tmp_path, "--pipeline-root", "gs://my-bucket/penguins", "--set", f"kubeflow.beam_args={json.dumps(dataflow)}"
+    )
     containers = executors(job)
     for name in BEAM_COMPONENTS:
-        assert containers[name]["args"][-len(dataflow):] == dataflow, name
+        assert containers[name]["args"][-len(dataflow) :] == dataflow, name
     default, _ = compile_spec(tmp_path, "--pipeline-root", "gs://my-bucket/penguins")
     assert "--direct_running_mode=multi_processing" in executors(default)["Transform"]["args"]
 
 
 def test_the_module_functions_named_in_the_spec_are_inside_the_image(gcs_job):
     text = json.dumps(gcs_job)
-    functions = {"preprocessing_fn": "components.preprocessing.preprocessing_fn",
-                 "run_fn": "components.trainer.run_fn"}
+    functions = {"preprocessing_fn": "components.preprocessing.preprocessing_fn", "run_fn": "components.trainer.run_fn"}
     for key, path in functions.items():
         assert re.search(rf'\\"{key}\\": \\"{re.escape(path)}\\"', text) or f'"{path}"' in text, key
         module = path.rsplit(".", 1)[0]
@@ -182,14 +228,26 @@ def test_compiling_writes_nothing_but_the_spec(tmp_path, monkeypatch):
         ({"output.pipeline_root": "/tmp/local/root"}, "output.pipeline_root: on open-source Kubeflow Pipelines"),
         ({"output.pipeline_root": "minio://mlpipeline/v2"}, "know no minio://: use s3://"),
         ({"output.pipeline_root": "gs://b/r", "output.serving_dir": "/models"}, "output.serving_dir: on open-source"),
-        ({"output.pipeline_root": "s3://b/r", "kubeflow.target": "vertex"},
-         "output.pipeline_root: on Vertex AI Pipelines artifacts go to gs://"),
-        ({"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_type": "NVIDIA_TESLA_T4"},
-         "asks Kubernetes for a resource"),
-        ({"output.pipeline_root": "gs://b/r", "kubeflow.target": "vertex",
-          "kubeflow.trainer.accelerator_type": "nvidia.com/gpu"}, "Vertex AI takes a machine accelerator"),
-        ({"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_count": 0},
-         "kubeflow.trainer.accelerator_type and accelerator_count"),
+        (
+            {"output.pipeline_root": "s3://b/r", "kubeflow.target": "vertex"},
+            "output.pipeline_root: on Vertex AI Pipelines artifacts go to gs://",
+        ),
+        (
+            {"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_type": "NVIDIA_TESLA_T4"},
+            "asks Kubernetes for a resource",
+        ),
+        (
+            {
+                "output.pipeline_root": "gs://b/r",
+                "kubeflow.target": "vertex",
+                "kubeflow.trainer.accelerator_type": "nvidia.com/gpu",
+            },
+            "Vertex AI takes a machine accelerator",
+        ),
+        (
+            {"output.pipeline_root": "gs://b/r", "kubeflow.trainer.accelerator_count": 0},
+            "kubeflow.trainer.accelerator_type and accelerator_count",
+        ),
         ({"output.pipeline_root": "gs://b/r", "kubeflow.evaluator.memory": "lots"}, "kubeflow.evaluator.memory"),
         ({"output.pipeline_root": "gs://b/r", "kubeflow.image_workdir": "pipeline"}, "kubeflow.image_workdir"),
     ],
@@ -220,8 +278,13 @@ class FakeKfpApi(BaseHTTPRequestHandler):
         if self.path.endswith("/experiments"):
             self._reply({"experiment_id": "exp-7", "display_name": body.get("display_name")})
         elif self.path.endswith("/runs"):
-            self._reply({"run_id": "run-42", "experiment_id": body.get("experiment_id"),
-                         "display_name": body.get("display_name")})
+            self._reply(
+                {
+                    "run_id": "run-42",
+                    "experiment_id": body.get("experiment_id"),
+                    "display_name": body.get("display_name"),
+                }
+            )
         else:
             self.send_error(404)
 
@@ -250,8 +313,19 @@ def kfp_api():
 def test_submit_sends_the_compiled_spec_and_prints_the_run(tmp_path, kfp_api, capsys):
     host, requests = kfp_api
     compile_spec(tmp_path, "--pipeline-root", "gs://my-bucket/penguins")
-    code = main(["submit", "--host", host, "--pipeline", str(tmp_path / "pipeline.json"),
-                 "--experiment", "penguins", "--param", "data_root=gs://my-bucket/new-rows"])
+    code = main(
+        [
+            "submit",
+            "--host",
+            host,
+            "--pipeline",
+            str(tmp_path / "pipeline.json"),
+            "--experiment",
+            "penguins",
+            "--param",
+            "data_root=gs://my-bucket/new-rows",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "submitted run run-42" in printed and f"{host}/#/runs/details/run-42" in printed
@@ -272,8 +346,9 @@ def test_submit_of_a_missing_spec_names_the_file(tmp_path, capsys):
 
 
 def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(tmp_path):
-    job, printed = compile_spec(tmp_path, "--config", str(REPO / "configs" / "digits_cnn.yaml"),
-                                "--pipeline-root", "gs://my-bucket/digits")
+    job, printed = compile_spec(
+        tmp_path, "--config", str(REPO / "configs" / "digits_cnn.yaml"), "--pipeline-root", "gs://my-bucket/digits"
+    )
     assert "compiled pipeline digits-cnn for open-source Kubeflow Pipelines" in printed  # KFP names allow no "_"
     containers = executors(job)
     assert set(containers) == COMPONENTS - {"CsvExampleGen"} | {"ImageExampleGen"}

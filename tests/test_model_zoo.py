@@ -34,7 +34,7 @@ def image_problem(n: int = 192):
     images = rng.uniform(0, 0.2, size=(n, 8, 8, 1)).astype("float32")
     for i, label in enumerate(labels):
         row, col = divmod(int(label), 2)
-        images[i, row * 4:(row + 1) * 4, col * 4:(col + 1) * 4, 0] += 0.8
+        images[i, row * 4 : (row + 1) * 4, col * 4 : (col + 1) * 4, 0] += 0.8
     return {"image_xf": images}, labels.astype("int64")
 
 
@@ -122,8 +122,12 @@ def test_builder_learns_a_tiny_problem(name):
 
 def test_transfer_trains_only_its_head_and_keeps_the_base_frozen(pretrained_base):
     tf.keras.utils.set_random_seed(0)
-    spec = ModelSpec(name="transfer", optimizer="rmsprop", learning_rate=2e-3,
-                     transfer=TransferSpec(base_model=pretrained_base, head_units=16))
+    spec = ModelSpec(
+        name="transfer",
+        optimizer="rmsprop",
+        learning_rate=2e-3,
+        transfer=TransferSpec(base_model=pretrained_base, head_units=16),
+    )
     model = build_model(IMAGE, THREE_CLASSES, spec)
     base = model.get_layer("pretrained_base")
     assert not base.trainable and base.layers[-1].name == "pool"  # cut at the last conv/pool layer

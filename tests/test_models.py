@@ -38,7 +38,9 @@ def test_builders_give_the_task_its_head_and_loss(name, task, output_shape, loss
 
 
 def test_mlp_has_the_configured_layers_and_dropout():
-    model = build_model(INPUTS, TaskSpec("multiclass", 3), ModelSpec(name="mlp_classifier", hidden_units=[16, 8], dropout=0.25))
+    model = build_model(
+        INPUTS, TaskSpec("multiclass", 3), ModelSpec(name="mlp_classifier", hidden_units=[16, 8], dropout=0.25)
+    )
     dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)]
     assert [layer.units for layer in dense] == [16, 8, 3]
     dropout = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dropout)]
@@ -51,7 +53,9 @@ def test_classifier_learns_a_separable_problem():
     tf.keras.utils.set_random_seed(1)
     x = batch(256, seed=1)
     y = (x["a_xf"][:, 0] + x["b_xf"][:, 0] > 0).astype("int64")
-    model = build_model(INPUTS, TaskSpec("binary", 2), ModelSpec(name="mlp_classifier", hidden_units=[8], learning_rate=0.05))
+    model = build_model(
+        INPUTS, TaskSpec("binary", 2), ModelSpec(name="mlp_classifier", hidden_units=[8], learning_rate=0.05)
+    )
     history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.9
@@ -61,7 +65,11 @@ def test_classifier_learns_a_separable_problem():
     "name, task, message",
     [
         ("mlp_regressor", TaskSpec("binary", 2), "model mlp_regressor fits task regression, not binary"),
-        ("mlp_classifier", TaskSpec("regression"), "model mlp_classifier fits task binary or multiclass, not regression"),
+        (
+            "mlp_classifier",
+            TaskSpec("regression"),
+            "model mlp_classifier fits task binary or multiclass, not regression",
+        ),
         ("squeezenet", TaskSpec("binary", 2), "model squeezenet fits task multiclass, not binary"),
         ("nope", TaskSpec("regression"), "unknown model 'nope'"),
     ],

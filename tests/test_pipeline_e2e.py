@@ -21,9 +21,8 @@ import tensorflow_transform as tft
 
 from components import features
 from components.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
-from pipeline.cli import main
-
 from conftest import REPO, Run, run_cli, tree_digest
+from pipeline.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +50,12 @@ def rejected_run(cached_rerun) -> tuple[Run, list[str]]:
     versions_before = sorted(p.name for p in cached_rerun.serving_dir.iterdir())
     run = run_cli(
         cached_rerun.serving_dir.parent,
-        "--config", str(REPO / "configs" / "penguins.yaml"),
-        "--epochs", "15",
-        "--set", "evaluation.max_loss=0.000001",
+        "--config",
+        str(REPO / "configs" / "penguins.yaml"),
+        "--epochs",
+        "15",
+        "--set",
+        "evaluation.max_loss=0.000001",
     )
     return run, versions_before
 
@@ -74,8 +76,16 @@ def test_default_recipe_is_blessed_and_pushed(penguins):
 
 def test_every_component_ran_and_was_timed(penguins):
     components = penguins.summary["components"]
-    expected = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
-                "Trainer", "Evaluator", "Pusher"}
+    expected = {
+        "CsvExampleGen",
+        "StatisticsGen",
+        "SchemaGen",
+        "ExampleValidator",
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+    }
     assert set(components) == expected
     assert all(c["state"] == "COMPLETE" for c in components.values())
     assert components["Trainer"]["seconds"] > 0 and components["Transform"]["seconds"] > 0
@@ -96,10 +106,12 @@ def test_training_history_and_tensorboard_logs_are_written(penguins):
     min_delta = 0.001  # the recipe's early_stopping.min_delta
     # Keras keeps the last epoch that beat the best so far by more than min_delta: no later
     # epoch improves on it by that much, and no epoch is much better.
-    assert all(later > val_loss[kept] - min_delta for later in val_loss[kept + 1:])
+    assert all(later > val_loss[kept] - min_delta for later in val_loss[kept + 1 :])
     assert val_loss[kept] <= min(val_loss) + min_delta
     # the restored best epoch is what TFMA evaluated on the same eval split
-    assert penguins.summary["metrics"]["loss"]["value"] == pytest.approx(training["kept_epoch_metrics"]["val_loss"], rel=0.02)
+    assert penguins.summary["metrics"]["loss"]["value"] == pytest.approx(
+        training["kept_epoch_metrics"]["val_loss"], rel=0.02
+    )
     assert list(Path(training["tensorboard_dir"]).rglob("events.out.tfevents.*"))
 
 
@@ -109,7 +121,9 @@ def test_pushed_model_serves_raw_csv_rows_through_both_signatures(penguins):
     assert any(not row["sex"] for row in rows) and any(not row["bill_length_mm"] for row in rows)
     by_example = predict_examples(model, rows)
     by_tensor = predict_raw(model, rows)
-    np.testing.assert_allclose(by_example[features.PROBABILITIES], by_tensor[features.PROBABILITIES], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        by_example[features.PROBABILITIES], by_tensor[features.PROBABILITIES], rtol=1e-5, atol=1e-6
+    )
     classes = [c.decode() for c in by_example[features.CLASSES]]
     assert set(classes) <= {"Adelie", "Chinstrap", "Gentoo"}
     accuracy = np.mean([predicted == row["species"] for predicted, row in zip(classes, rows)])
@@ -119,18 +133,30 @@ def test_pushed_model_serves_raw_csv_rows_through_both_signatures(penguins):
 
 def test_predict_command_reads_csv_and_json_rows(penguins, tmp_path):
     rows = read_rows(PENGUINS)[:2]
-    (tmp_path / "rows.csv").write_text(PENGUINS.read_text().splitlines()[0] + "\n" + "\n".join(
-        PENGUINS.read_text().splitlines()[1:3]) + "\n")
+    (tmp_path / "rows.csv").write_text(
+        PENGUINS.read_text().splitlines()[0] + "\n" + "\n".join(PENGUINS.read_text().splitlines()[1:3]) + "\n"
+    )
     (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["predict", "--model", penguins.summary["pushed_model_dir"],
-                     str(tmp_path / "rows.csv"), str(tmp_path / "rows.jsonl")])
+        code = main(
+            [
+                "predict",
+                "--model",
+                penguins.summary["pushed_model_dir"],
+                str(tmp_path / "rows.csv"),
+                str(tmp_path / "rows.jsonl"),
+            ]
+        )
     assert code == 0
     lines = printed.getvalue().splitlines()[1:]
     expected = predict_raw(load_model(penguins.summary["pushed_model_dir"]), rows)[features.CLASSES]
     assert [line.split(": ")[0] for line in lines] == [
-        f"{tmp_path / 'rows.csv'}:1", f"{tmp_path / 'rows.csv'}:2", f"{tmp_path / 'rows.jsonl'}:1", f"{tmp_path / 'rows.jsonl'}:2"]
+        f"{tmp_path / 'rows.csv'}:1",
+        f"{tmp_path / 'rows.csv'}:2",
+        f"{tmp_path / 'rows.jsonl'}:1",
+        f"{tmp_path / 'rows.jsonl'}:2",
+    ]
     assert [line.split(": ")[1].split(" (")[0] for line in lines] == [c.decode() for c in expected] * 2
     assert all("(probability " in line for line in lines)
 
@@ -170,7 +196,9 @@ def test_an_impossible_bound_blesses_nothing_and_pushes_nothing(rejected_run, fi
 
 
 def test_binary_recipe_with_the_local_runner(tmp_path):
-    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--epochs", "30", "--runner", "local")
+    run = run_cli(
+        tmp_path, "--config", str(REPO / "configs" / "breast_cancer.yaml"), "--epochs", "30", "--runner", "local"
+    )
     assert run.exit_code == 0
     assert run.summary["blessed"] is True, run.summary["metrics"]
     assert run.summary["metrics"]["accuracy"]["metric"] == "binary_accuracy"
@@ -184,8 +212,16 @@ def test_binary_recipe_with_the_local_runner(tmp_path):
     # the report's binary section: the 2x2 matrix at threshold 0.5 and the precision-recall curve
     page = Path(run.summary["report_file"]).read_text()
     assert re.findall(r'<img class="chart" alt="([^"]+)"', page) == [
-        "learning curves", "confusion matrix", "precision-recall curve"]
-    support = [float(x) for x in re.findall(r"<tr><td>(?:benign|malignant)</td>(?:<td[^>]*>[^<]*</td>){2}<td[^>]*>([\d.]+)</td></tr>", page)]
+        "learning curves",
+        "confusion matrix",
+        "precision-recall curve",
+    ]
+    support = [
+        float(x)
+        for x in re.findall(
+            r"<tr><td>(?:benign|malignant)</td>(?:<td[^>]*>[^<]*</td>){2}<td[^>]*>([\d.]+)</td></tr>", page
+        )
+    ]
     assert sum(support) == run.summary["metrics"]["example_count"]
 
 
@@ -210,14 +246,29 @@ def test_example_validator_findings_are_in_the_summary(penguins):
 
 # Recipes not run above: each must run end to end and push. Two epochs cannot reach the
 # recipes' bounds, so the bounds are lifted here (a loss bound no model misses).
-SMOKE_RECIPES = ["linear_flipper", "linear_measurements", "wine_dropout_batchnorm", "wine_batchnorm_input", "digits_mlp"]
+SMOKE_RECIPES = [
+    "linear_flipper",
+    "linear_measurements",
+    "wine_dropout_batchnorm",
+    "wine_batchnorm_input",
+    "digits_mlp",
+]
 
 
 @pytest.mark.parametrize("recipe", SMOKE_RECIPES)
 def test_tabular_recipe_runs_end_to_end_and_pushes(recipe, tmp_path):
     config = REPO / "configs" / f"{recipe}.yaml"
-    run = run_cli(tmp_path, "--config", str(config), "--epochs", "2",
-                  "--set", "evaluation.max_loss=1000000000.0", "--set", "evaluation.min_accuracy=null")
+    run = run_cli(
+        tmp_path,
+        "--config",
+        str(config),
+        "--epochs",
+        "2",
+        "--set",
+        "evaluation.max_loss=1000000000.0",
+        "--set",
+        "evaluation.min_accuracy=null",
+    )
     assert run.exit_code == 0
     assert run.summary["blessed"] is True and run.summary["pushed_model_dir"]
     assert run.summary["training"]["epochs_run"] <= 2
@@ -228,16 +279,20 @@ def test_tabular_recipe_runs_end_to_end_and_pushes(recipe, tmp_path):
     assert outputs[key].shape[0] == 5 and np.isfinite(outputs[key]).all()
     if recipe.startswith("linear"):
         line = run.summary["training"]["linear"]
-        assert set(line["raw"]["weights"]) == set(line["standardized"]["weights"]) and "flipper_length_mm" in line["raw"]["weights"]
+        assert (
+            set(line["raw"]["weights"]) == set(line["standardized"]["weights"])
+            and "flipper_length_mm" in line["raw"]["weights"]
+        )
         assert "linear unit (CSV units): y = " in run.printed
         page = Path(run.summary["report_file"]).read_text()
         assert "<h2>Linear unit</h2>" in page and f"{line['raw']['bias']:.6g}" in page
         # the reported CSV-unit line is exactly what the served model computes
         complete = [row for row in read_rows(PENGUINS) if all(row[c] for c in line["raw"]["weights"])][:10]
         served = predict_raw(model, complete)[features.PREDICTIONS][:, 0]
-        by_line = [line["raw"]["bias"] + sum(w * float(row[c]) for c, w in line["raw"]["weights"].items()) for row in complete]
+        by_line = [
+            line["raw"]["bias"] + sum(w * float(row[c]) for c, w in line["raw"]["weights"].items()) for row in complete
+        ]
         np.testing.assert_allclose(served, by_line, rtol=1e-4)
-
 
 
 def test_a_one_row_sweep_writes_the_markdown_table(tmp_path):
@@ -249,8 +304,19 @@ def test_a_one_row_sweep_writes_the_markdown_table(tmp_path):
     table = tmp_path / "table.md"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["sweep", "--sweep", str(sweep), "--epochs", "2", "--output", str(table),
-                     "--set", f"output.pipeline_root={tmp_path / 'digits' / 'pipeline'}"])
+        code = main(
+            [
+                "sweep",
+                "--sweep",
+                str(sweep),
+                "--epochs",
+                "2",
+                "--output",
+                str(table),
+                "--set",
+                f"output.pipeline_root={tmp_path / 'digits' / 'pipeline'}",
+            ]
+        )
     assert code == 0
     text = table.read_text()
     assert "| Layers | Topology | Regularizer | Optimizer | Train Accuracy | Test Accuracy | Seconds |" in text
@@ -263,8 +329,15 @@ def test_a_one_row_sweep_writes_the_markdown_table(tmp_path):
 
 def test_bad_input_found_inside_a_component_exits_2_with_one_message(tmp_path, capsys):
     # Only the Trainer can see that the label has three classes: it fails, nothing is pushed.
-    run = run_cli(tmp_path, "--config", str(REPO / "configs" / "penguins.yaml"), "--task", "binary",
-                  "--set", "evaluation.min_accuracy=null")
+    run = run_cli(
+        tmp_path,
+        "--config",
+        str(REPO / "configs" / "penguins.yaml"),
+        "--task",
+        "binary",
+        "--set",
+        "evaluation.min_accuracy=null",
+    )
     err = capsys.readouterr().err
     assert run.exit_code == 2
     assert "input error: task binary needs a label with exactly 2 classes; the training data has 3" in err
@@ -295,7 +368,12 @@ def test_a_users_own_csv_runs_with_only_data_label_and_task(tmp_path):
     assert "gate: no evaluation.max_loss set" in run.printed
     assert summary["blessed"] is True and summary["pushed_model_dir"]
     model = load_model(summary["pushed_model_dir"])
-    assert raw_input_dtypes(model) == {"size": tf.float32, "weight": tf.float32, "color": tf.string, "shelf": tf.float64}
+    assert raw_input_dtypes(model) == {
+        "size": tf.float32,
+        "weight": tf.float32,
+        "color": tf.string,
+        "shelf": tf.float64,
+    }
     served = predict_examples(model, read_rows(data)[:40])[features.PREDICTIONS][:, 0]
     truth = np.array([float(row["price"]) for row in read_rows(data)[:40]])
     assert np.mean(np.abs(served - truth)) < 0.5 * np.mean(np.abs(truth - truth.mean()))  # beats the mean

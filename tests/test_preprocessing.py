@@ -31,7 +31,12 @@ ROWS = [
 ]
 
 
-def transform(rows, data_config, raw_spec=RAW_SPEC, vocabularies=(features.LABEL_VOCABULARY, features.categorical_vocabulary("color"))):
+def transform(
+    rows,
+    data_config,
+    raw_spec=RAW_SPEC,
+    vocabularies=(features.LABEL_VOCABULARY, features.categorical_vocabulary("color")),
+):
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(raw_spec))
     with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir, force_tf_compat_v1=False):
         (transformed, _), transform_fn = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
@@ -147,16 +152,24 @@ def image_rows() -> list[dict]:
     images = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((4, 6, 3), (3, 3, 4), (5, 4, 1), (4, 4, 1))]
     labels = [0, 1, 1, 7]
     return [
-        {features.IMAGE: [encode_png(image)], features.IMAGE_LABEL: [label], features.IMAGE_CLASS: [b"x"],
-         features.IMAGE_PATH: [f"{i}.png".encode()]}
+        {
+            features.IMAGE: [encode_png(image)],
+            features.IMAGE_LABEL: [label],
+            features.IMAGE_CLASS: [b"x"],
+            features.IMAGE_PATH: [f"{i}.png".encode()],
+        }
         for i, (image, label) in enumerate(zip(images, labels))
     ]
 
 
 @pytest.mark.parametrize("channels", [1, 3])
 def test_images_are_decoded_resized_and_z_scored_per_channel(channels):
-    data = {"format": "image_folder", "label": features.IMAGE_LABEL, "classes": ["a", "b"],
-            "image": {"height": 4, "width": 4, "channels": channels, "scale": "zscore"}}
+    data = {
+        "format": "image_folder",
+        "label": features.IMAGE_LABEL,
+        "classes": ["a", "b"],
+        "image": {"height": 4, "width": 4, "channels": channels, "scale": "zscore"},
+    }
     rows, _ = transform(image_rows(), data, IMAGE_SPEC, vocabularies=())
     images = np.stack([np.asarray(row[features.transformed_name(features.IMAGE)]) for row in rows])
     assert images.shape == (4, 4, 4, channels)
@@ -168,8 +181,12 @@ def test_images_are_decoded_resized_and_z_scored_per_channel(channels):
 
 
 def test_unit_scaled_images_stay_in_0_1():
-    data = {"format": "npz", "label": features.IMAGE_LABEL, "classes": ["a", "b"],
-            "image": {"height": 2, "width": 3, "channels": 3, "scale": "unit"}}
+    data = {
+        "format": "npz",
+        "label": features.IMAGE_LABEL,
+        "classes": ["a", "b"],
+        "image": {"height": 2, "width": 3, "channels": 3, "scale": "unit"},
+    }
     rows, _ = transform(image_rows(), data, IMAGE_SPEC, vocabularies=())
     images = np.stack([np.asarray(row[features.transformed_name(features.IMAGE)]) for row in rows])
     assert images.shape == (4, 2, 3, 3) and 0.0 <= images.min() <= images.max() <= 1.0

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from components import pusher
-
 from conftest import REPO, tree_digest
 
 
@@ -53,8 +52,9 @@ def test_two_pushes_in_one_second_get_two_versions(tmp_path):
 
 
 @pytest.mark.parametrize("failure", [errno.ENOSPC, errno.EACCES])
-def test_a_failed_copy_is_reported_and_leaves_no_partial_version(tmp_path, serving_with_one_version, monkeypatch,
-                                                                   failure):
+def test_a_failed_copy_is_reported_and_leaves_no_partial_version(
+    tmp_path, serving_with_one_version, monkeypatch, failure
+):
     serving, first = serving_with_one_version
     copied, copy = [], shutil.copy2
 
@@ -65,7 +65,10 @@ def test_a_failed_copy_is_reported_and_leaves_no_partial_version(tmp_path, servi
         return target
 
     monkeypatch.setattr(shutil, "copy2", copy_then_fail)
-    message = f"{re.escape(str(serving))}: cannot push the model: .*{os.strerror(failure)}.*versions already there are untouched"
+    message = (
+        f"{re.escape(str(serving))}: cannot push the model: .*{os.strerror(failure)}"
+        ".*versions already there are untouched"
+    )
     with pytest.raises(pusher.PushError, match=message):
         pusher.push(str(saved_model(tmp_path / "second", "second")), str(serving))
     (version,) = serving.iterdir()  # no second version, no staging dir
@@ -87,8 +90,9 @@ def test_a_push_killed_mid_copy_leaves_no_version_and_the_next_push_cleans_up(tm
     )
     process = subprocess.Popen([sys.executable, "-c", slow_push, str(model), str(serving)], cwd=REPO)
     deadline = time.monotonic() + 60
-    while not any(p.name.startswith(pusher.STAGING_PREFIX) and any(p.rglob("variables.data-*"))
-                  for p in serving.iterdir()):
+    while not any(
+        p.name.startswith(pusher.STAGING_PREFIX) and any(p.rglob("variables.data-*")) for p in serving.iterdir()
+    ):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)

@@ -73,8 +73,16 @@ def distinct_colors(image: Image.Image) -> int:
 def test_feature_statistics_count_empty_cells_as_missing_and_list_top_values(tmp_path):
     write_statistics(tmp_path)
     rows = {row["name"]: row for row in report.feature_statistics(str(tmp_path))["train"]}
-    assert rows["weight_kg"] == {"name": "weight_kg", "type": "float", "count": 10, "missing": 2,
-                                 "mean": 4.5, "std": 1.25, "min": 1.0, "max": 9.0}
+    assert rows["weight_kg"] == {
+        "name": "weight_kg",
+        "type": "float",
+        "count": 10,
+        "missing": 2,
+        "mean": 4.5,
+        "std": 1.25,
+        "min": 1.0,
+        "max": 9.0,
+    }
     assert rows["<b>color</b>"]["missing"] == 1
     assert rows["<b>color</b>"]["top"] == [("red", 6.0), ("blue", 3.0)]
     assert rows["image"]["avg_bytes"] == 312.5 and "top" not in rows["image"]  # encoded images
@@ -89,8 +97,15 @@ def test_multiclass_confusion_matrix_is_read_for_the_candidate_not_the_baseline(
 def test_binary_plot_gives_the_matrix_at_one_half_and_the_precision_recall_curve():
     plot = metrics_for_slice_pb2.ConfusionMatrixAtThresholds()
     for threshold, tp, fp, tn, fn in [(0.0, 10, 10, 0, 0), (0.49, 9, 2, 8, 1), (0.51, 8, 1, 9, 2), (1.0, 0, 0, 10, 10)]:
-        plot.matrices.add(threshold=threshold, true_positives=tp, false_positives=fp, true_negatives=tn,
-                          false_negatives=fn, precision=tp / (tp + fp) if tp + fp else 1.0, recall=tp / 10)
+        plot.matrices.add(
+            threshold=threshold,
+            true_positives=tp,
+            false_positives=fp,
+            true_negatives=tn,
+            false_negatives=fn,
+            precision=tp / (tp + fp) if tp + fp else 1.0,
+            recall=tp / 10,
+        )
     results = report._binary_matrix(plot)
     assert results["matrix"] == [[8, 2], [1, 9]]  # threshold 0.49 is nearest to 0.5
     assert results["pr_curve"] == [(1.0, 0.5), (0.9, 9 / 11), (0.8, 8 / 9)]  # no point without predictions
@@ -104,8 +119,12 @@ def test_per_class_precision_and_recall():
 
 
 def test_learning_curves_and_confusion_matrix_are_real_pngs():
-    history = {"loss": [1.0, 0.5, 0.4, 0.45], "val_loss": [1.1, 0.6, 0.5, 0.55],
-               "accuracy": [0.5, 0.8, 0.9, 0.9], "val_accuracy": [0.4, 0.7, 0.8, 0.8]}
+    history = {
+        "loss": [1.0, 0.5, 0.4, 0.45],
+        "val_loss": [1.1, 0.6, 0.5, 0.55],
+        "accuracy": [0.5, 0.8, 0.9, 0.9],
+        "val_accuracy": [0.4, 0.7, 0.8, 0.8],
+    }
     curves = png_pixels(charts.learning_curves(history, kept_epoch=3, stopped_early=True, metric="accuracy"))
     assert curves.width > 2 * curves.height  # loss and accuracy side by side
     assert distinct_colors(curves) > 50
@@ -117,30 +136,64 @@ def summary_for(tmp_path: Path, task: str = "multiclass", **extra) -> dict:
     run_dir = tmp_path / "pipeline" / "runs" / "20261125-120000.000001"
     run_dir.mkdir(parents=True)
     history_file = tmp_path / "history.json"
-    history_file.write_text(json.dumps({"history": {
-        "loss": [1.0, 0.5, 0.4, 0.45], "val_loss": [1.1, 0.6, 0.5, 0.55],
-        "accuracy": [0.5, 0.8, 0.9, 0.9], "val_accuracy": [0.4, 0.7, 0.8, 0.8]}}))
+    history_file.write_text(
+        json.dumps(
+            {
+                "history": {
+                    "loss": [1.0, 0.5, 0.4, 0.45],
+                    "val_loss": [1.1, 0.6, 0.5, 0.55],
+                    "accuracy": [0.5, 0.8, 0.9, 0.9],
+                    "val_accuracy": [0.4, 0.7, 0.8, 0.8],
+                }
+            }
+        )
+    )
     write_statistics(tmp_path / "statistics")
     write_multiclass_plot(tmp_path / "evaluation", [(0, 0, 5.0), (0, 1, 1.0), (1, 1, 4.0), (2, 2, 3.0), (2, 0, 2.0)])
     return {
-        "pipeline": "animals", "run_id": "20261125-120000.000001", "task": task, "model": "mlp_classifier",
-        "data": "/data/animals.csv", "classes": ["cat", "dog", "<emu>"], "blessed": True,
+        "pipeline": "animals",
+        "run_id": "20261125-120000.000001",
+        "task": task,
+        "model": "mlp_classifier",
+        "data": "/data/animals.csv",
+        "classes": ["cat", "dog", "<emu>"],
+        "blessed": True,
         "pushed_model_dir": "/serving/animals/1795600000",
         "metrics": {
-            "loss": {"metric": "sparse_categorical_crossentropy", "value": 0.3125, "baseline": 0.3500,
-                     "upper_bound": 0.9, "baseline_tolerance": 0.0, "passed": True},
-            "accuracy": {"metric": "sparse_categorical_accuracy", "value": 0.75, "baseline": None,
-                         "lower_bound": 0.8, "baseline_tolerance": 0.0, "passed": False},
+            "loss": {
+                "metric": "sparse_categorical_crossentropy",
+                "value": 0.3125,
+                "baseline": 0.3500,
+                "upper_bound": 0.9,
+                "baseline_tolerance": 0.0,
+                "passed": True,
+            },
+            "accuracy": {
+                "metric": "sparse_categorical_accuracy",
+                "value": 0.75,
+                "baseline": None,
+                "lower_bound": 0.8,
+                "baseline_tolerance": 0.0,
+                "passed": False,
+            },
             "example_count": 15.0,
         },
         "anomalies": {"train": ["color: Unexpected string values"], "eval": []},
         "images": None,
         "training": {
-            "model": {"name": "mlp_classifier", "parameters": 1187, "layers": [
-                {"name": "dense_0", "type": "Dense", "parameters": 608}]},
-            "linear": None, "epochs_run": 4, "kept_epoch": 3, "stopped_early": True,
+            "model": {
+                "name": "mlp_classifier",
+                "parameters": 1187,
+                "layers": [{"name": "dense_0", "type": "Dense", "parameters": 608}],
+            },
+            "linear": None,
+            "epochs_run": 4,
+            "kept_epoch": 3,
+            "stopped_early": True,
             "strategy": {"class": "MirroredStrategy", "name": "mirrored", "replicas": 2},
-            "global_batch_size": 64, "fit_seconds": 3.5, "history_file": str(history_file),
+            "global_batch_size": 64,
+            "fit_seconds": 3.5,
+            "history_file": str(history_file),
             "tensorboard_dir": "/logs",
         },
         "artifacts": {"statistics": str(tmp_path / "statistics"), "evaluation": str(tmp_path / "evaluation")},
@@ -155,8 +208,11 @@ def test_report_holds_gate_curves_classification_model_and_data(tmp_path):
     assert Path(path).name == "report.html" and Path(path).parent.name == "20261125-120000.000001"
     page = Path(path).read_text()
     # the gate: each metric, its threshold, value, baseline and verdict
-    assert re.search(r"loss \(sparse_categorical_crossentropy\)</td><td[^>]*>&le; 0.9</td>"
-                     r"<td[^>]*>0.3125</td><td[^>]*>0.3500</td>", page)
+    assert re.search(
+        r"loss \(sparse_categorical_crossentropy\)</td><td[^>]*>&le; 0.9</td>"
+        r"<td[^>]*>0.3125</td><td[^>]*>0.3500</td>",
+        page,
+    )
     assert "none yet (nothing pushed)" in page and '<span class="fail">FAIL</span>' in page
     assert "Training stopped early at epoch 4; the weights of epoch 3 were kept" in page
     # charts: learning curves and the confusion matrix, both inline PNGs
@@ -164,7 +220,7 @@ def test_report_holds_gate_curves_classification_model_and_data(tmp_path):
     assert [alt for alt, _ in images] == ["learning curves", "confusion matrix"]
     assert all(distinct_colors(png_pixels(uri)) > 50 for _, uri in images)
     # per-class precision/recall with the configured class names, escaped
-    assert "<td>&lt;emu&gt;</td><td class=\"number\">1.0000</td><td class=\"number\">0.6000</td>" in page
+    assert '<td>&lt;emu&gt;</td><td class="number">1.0000</td><td class="number">0.6000</td>' in page
     # model, strategy and the pushed version
     assert "MirroredStrategy (mirrored)" in page and "1,187" in page and "/serving/animals/1795600000" in page
     # data statistics and anomalies, with feature names escaped
@@ -183,8 +239,8 @@ def test_report_of_a_linear_unit_lists_its_weights_and_bias(tmp_path):
         "standardized": {"weights": {"flipper_length_mm": 736.1}, "bias": 4200.5},
     }
     page = report.render_report(summary)
-    assert "<td>flipper_length_mm</td><td class=\"number\">52.38</td><td class=\"number\">736.1</td>" in page
-    assert "<td>bias</td><td class=\"number\">-6333</td><td class=\"number\">4200.5</td>" in page
+    assert '<td>flipper_length_mm</td><td class="number">52.38</td><td class="number">736.1</td>' in page
+    assert '<td>bias</td><td class="number">-6333</td><td class="number">4200.5</td>' in page
     assert "confusion matrix" not in page  # regression: no classification section
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import io
+import json
 import os
 import re
 import shutil
@@ -73,8 +73,11 @@ def test_report_shows_the_gate_decision_as_the_evaluator_made_it(penguins):
 def test_report_marks_the_stop_and_kept_epochs_under_the_learning_curves(penguins):
     training = penguins.summary["training"]
     page = page_of(penguins)
-    stop = (f"stopped early at epoch {training['epochs_run']}" if training["stopped_early"]
-            else f"ran all {training['epochs_run']} epochs")
+    stop = (
+        f"stopped early at epoch {training['epochs_run']}"
+        if training["stopped_early"]
+        else f"ran all {training['epochs_run']} epochs"
+    )
     assert f"Training {stop}; the weights of epoch {training['kept_epoch']} were kept" in page
     assert re.search(r'<img class="chart" alt="learning curves" src="data:image/png;base64,', page)
 
@@ -128,11 +131,14 @@ def test_runs_reads_no_tensorflow(penguins):
     """`runs` answers from ML Metadata and the runs' summary files alone (bench/fast_answers.py
     times it): a fresh process imports neither TensorFlow, TFX, Beam nor TFMA."""
     root = str(Path(penguins.summary["summary_file"]).parents[2])
-    probe = ("import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
-             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', "
-             "'tensorflow_model_analysis'})\nprint('RESULT', code, heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe, "runs", "--pipeline-root", root],
-                          capture_output=True, text=True, timeout=120)
+    probe = (
+        "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', "
+        "'tensorflow_model_analysis'})\nprint('RESULT', code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "runs", "--pipeline-root", root], capture_output=True, text=True, timeout=120
+    )
     assert penguins.summary["run_id"] in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "RESULT 0 []", done.stdout + done.stderr
 
@@ -155,7 +161,10 @@ def chromium() -> str:
     else:
         pytest.fail("chromium is missing and apt-get needs root: install it with `sudo apt-get install chromium`")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]):
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+    ):
         result = subprocess.run(as_root + command, capture_output=True, text=True, env=environment)
         if result.returncode != 0:
             pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
@@ -165,10 +174,22 @@ def chromium() -> str:
 def render(chromium: str, page: Path, screenshot: Path) -> str:
     """Loads the page in headless Chromium, saves a screenshot, returns what it logged."""
     result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr",
-         "--v=0", "--virtual-time-budget=5000", "--window-size=1280,2400", f"--screenshot={screenshot}",
-         page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--window-size=1280,2400",
+            f"--screenshot={screenshot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0 and screenshot.is_file(), result.stderr[-3000:]
     return result.stderr
@@ -214,9 +235,17 @@ def test_a_summary_read_again_from_metadata_keeps_the_bounds_the_run_was_gated_w
     here the re-read recipe has no max_loss (as a recipe whose bound was computed from the data)."""
     root = tmp_path / "pipeline"
     shutil.copytree(Path(penguins.summary["summary_file"]).parents[2], root)  # a copy: the shared run stays
-    code, printed = cli("report", "--config", str(Path(__file__).parent.parent / "configs" / "penguins.yaml"),
-                        "--set", f"output.pipeline_root={root}", "--set", "evaluation.max_loss=null",
-                        "--set", "evaluation.min_accuracy=0.5")
+    code, printed = cli(
+        "report",
+        "--config",
+        str(Path(__file__).parent.parent / "configs" / "penguins.yaml"),
+        "--set",
+        f"output.pipeline_root={root}",
+        "--set",
+        "evaluation.max_loss=null",
+        "--set",
+        "evaluation.min_accuracy=0.5",
+    )
     assert code == 0, printed
     rewritten = json.loads((root / "runs" / penguins.summary["run_id"] / "summary.json").read_text())
     assert rewritten["metrics"]["loss"]["upper_bound"] == penguins.summary["metrics"]["loss"]["upper_bound"] == 0.3

@@ -6,10 +6,9 @@ import sys
 
 import pytest
 
+from conftest import REPO
 from pipeline.cli import EXIT_FAILED, main
 from pipeline.runner import LOCK_FILE, ComponentProgress, RunInProgress, exclusive_run
-
-from conftest import REPO
 
 
 def test_progress_handler_turns_both_runners_log_lines_into_events():
@@ -28,23 +27,43 @@ def test_progress_handler_turns_both_runners_log_lines_into_events():
     finally:
         logger.removeHandler(handler)
     assert [(node, event) for node, event, _ in events] == [
-        ("Trainer", "started"), ("Trainer", "finished"), ("Pusher", "started"), ("Pusher", "finished")
+        ("Trainer", "started"),
+        ("Trainer", "finished"),
+        ("Pusher", "started"),
+        ("Pusher", "finished"),
     ]
     assert all(seconds >= 0 for _, _, seconds in events)
 
 
 def test_a_second_run_on_the_same_pipeline_root_is_refused_until_the_first_ends(tmp_path, capsys):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pipeline.runner import exclusive_run\n"
-         "with exclusive_run(sys.argv[1], 'first'):\n    print('locked', flush=True)\n    time.sleep(600)\n",
-         str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pipeline.runner import exclusive_run\n"
+            "with exclusive_run(sys.argv[1], 'first'):\n    print('locked', flush=True)\n    time.sleep(600)\n",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(RunInProgress, match=f"a run of pipeline second is already in progress \\(pid {holder.pid}"):
             with exclusive_run(str(tmp_path), "second"):
                 pass
-        code = main(["run", "--config", str(REPO / "configs" / "penguins.yaml"), "--pipeline-root", str(tmp_path),
-                     "--serving-dir", str(tmp_path / "serving")])
+        code = main(
+            [
+                "run",
+                "--config",
+                str(REPO / "configs" / "penguins.yaml"),
+                "--pipeline-root",
+                str(tmp_path),
+                "--serving-dir",
+                str(tmp_path / "serving"),
+            ]
+        )
         assert code == EXIT_FAILED
         assert "already in progress" in capsys.readouterr().err
         assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK_FILE]  # the refused run wrote nothing

@@ -15,22 +15,43 @@ import numpy as np
 import pytest
 
 from components.predict import load_model, predict_raw, read_rows
+from conftest import REPO
 from pipeline.cli import main
 from pipeline.spec_runner import download_blob
 
-from conftest import REPO
-
 pytestmark = pytest.mark.e2e
-TASKS = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer",
-         "Evaluator", "Pusher"}
+TASKS = {
+    "CsvExampleGen",
+    "StatisticsGen",
+    "SchemaGen",
+    "ExampleValidator",
+    "Transform",
+    "Trainer",
+    "Evaluator",
+    "Pusher",
+}
 
 
 def execute(spec: Path, workdir: Path, s3_env: dict[str, str], name: str) -> dict:
     summary_file = workdir / f"{name}.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--spec", str(spec), "--workdir", str(workdir),
-         "--summary-json", str(summary_file)],
-        cwd=REPO, env={**os.environ, **s3_env}, capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "run",
+            "--spec",
+            str(spec),
+            "--workdir",
+            str(workdir),
+            "--summary-json",
+            str(summary_file),
+        ],
+        cwd=REPO,
+        env={**os.environ, **s3_env},
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "pure virtual method called" not in done.stderr or done.returncode == 0
@@ -42,9 +63,23 @@ def two_executions(s3_server, tmp_path_factory):
     bucket = s3_server.bucket("pipelines")
     workdir = tmp_path_factory.mktemp("spec")
     spec = workdir / "pipeline.json"
-    code = main(["compile", "--target", "kubeflow", "--image", "keras-tfx:test", "--config",
-                 str(REPO / "configs" / "penguins.yaml"), "--pipeline-root", f"s3://{bucket}/penguins",
-                 "--set", f"kubeflow.image_workdir={REPO}", "--output", str(spec)])
+    code = main(
+        [
+            "compile",
+            "--target",
+            "kubeflow",
+            "--image",
+            "keras-tfx:test",
+            "--config",
+            str(REPO / "configs" / "penguins.yaml"),
+            "--pipeline-root",
+            f"s3://{bucket}/penguins",
+            "--set",
+            f"kubeflow.image_workdir={REPO}",
+            "--output",
+            str(spec),
+        ]
+    )
     assert code == 0
     first = execute(spec, workdir, s3_server.env, "first")
     second = execute(spec, workdir, s3_server.env, "second")
@@ -81,8 +116,10 @@ def test_the_second_execution_is_gated_against_the_first_push(two_executions):
     assert second["baseline_model"] == first["pushed_model_dir"]
     for role in ("loss", "accuracy"):
         assert second["metrics"][role]["baseline"] == pytest.approx(first["metrics"][role]["value"], rel=1e-6)
-    versions = {item["Key"].split("/")[2] for item in
-                s3_server.client().list_objects_v2(Bucket=bucket, Prefix="penguins/serving/")["Contents"]}
+    versions = {
+        item["Key"].split("/")[2]
+        for item in s3_server.client().list_objects_v2(Bucket=bucket, Prefix="penguins/serving/")["Contents"]
+    }
     if second["blessed"]:
         assert second["pushed_model_dir"] not in (None, first["pushed_model_dir"]) and len(versions) == 2
     else:

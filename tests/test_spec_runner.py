@@ -11,20 +11,39 @@ from google.protobuf import json_format, struct_pb2
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.settings import ConfigError
+from conftest import REPO
 from pipeline.cli import main
 from pipeline.kubeflow import SpecError
 from pipeline.spec_runner import (
-    RecordedArtifact, TaskRun, executor_input, local_path, root_parameters, run_spec, task_order,
+    RecordedArtifact,
+    TaskRun,
+    executor_input,
+    local_path,
+    root_parameters,
+    run_spec,
+    task_order,
 )
-
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     path = tmp_path_factory.mktemp("spec") / "pipeline.json"
-    assert main(["compile", "--image", "img", "--config", str(REPO / "configs" / "penguins.yaml"),
-                 "--pipeline-root", "s3://bucket/root", "--output", str(path)]) == 0
+    assert (
+        main(
+            [
+                "compile",
+                "--image",
+                "img",
+                "--config",
+                str(REPO / "configs" / "penguins.yaml"),
+                "--pipeline-root",
+                "s3://bucket/root",
+                "--output",
+                str(path),
+            ]
+        )
+        == 0
+    )
     job = json.loads(path.read_text())
     spec = json_format.ParseDict(job["pipelineSpec"], pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True)
     return path, job, spec
@@ -51,20 +70,31 @@ def test_the_executor_input_is_shaped_as_the_oss_driver_shapes_it(compiled, tmp_
     metadata/client.go ToRuntimeArtifact (inputs named by MLMD id, schema left empty)."""
     _, job, spec = compiled
     values = root_parameters(spec, job["runtimeConfig"]["parameterValues"], {})
-    upstream = {"CsvExampleGen": upstream_run("CsvExampleGen", "examples", "s3://bucket/root/p/r/CsvExampleGen/1/examples",
-                                              {"split_names": '["train", "eval"]', "span": 0})}
+    upstream = {
+        "CsvExampleGen": upstream_run(
+            "CsvExampleGen",
+            "examples",
+            "s3://bucket/root/p/r/CsvExampleGen/1/examples",
+            {"split_names": '["train", "eval"]', "span": 0},
+        )
+    }
     task_root = "s3://bucket/root/penguins/run-1/StatisticsGen/2"
     message = executor_input(spec, spec.root.dag.tasks["StatisticsGen"], task_root, values, upstream, str(tmp_path))
     shaped = json.loads(json_format.MessageToJson(message))
     [examples] = shaped["inputs"]["artifacts"]["examples"]["artifacts"]
     assert examples["name"] == "17" and examples["type"] == {"instanceSchema": ""}
-    assert examples["metadata"]["split_names"] == '["train", "eval"]' and examples["metadata"]["display_name"] == "examples"
+    assert (
+        examples["metadata"]["split_names"] == '["train", "eval"]'
+        and examples["metadata"]["display_name"] == "examples"
+    )
     assert "store_session_info" in examples["metadata"]
     outputs = shaped["outputs"]["artifacts"]
     assert outputs["statistics"]["artifacts"][0]["uri"] == f"{task_root}/statistics"
     assert outputs["statistics"]["artifacts"][0]["type"]["instanceSchema"].startswith("title: tfx.ExampleStatistics")
     assert outputs["executor-logs"]["artifacts"][0]["type"] == {"schemaTitle": "system.Artifact"}
-    assert shaped["outputs"]["outputFile"] == str(tmp_path / "s3/bucket/root/penguins/run-1/StatisticsGen/2/output_metadata.json")
+    assert shaped["outputs"]["outputFile"] == str(
+        tmp_path / "s3/bucket/root/penguins/run-1/StatisticsGen/2/output_metadata.json"
+    )
     assert shaped["inputs"]["parameterValues"]["exclude_splits"] == "[]"
 
 
@@ -87,13 +117,18 @@ def test_local_paths_follow_the_launchers_mounts(tmp_path):
 def test_a_spec_with_a_resolver_is_refused_before_anything_runs(compiled, tmp_path, capsys):
     path, job, _ = compiled
     job["pipelineSpec"]["deploymentSpec"]["executors"]["latest_blessed_model_resolver-model-resolver_executor"] = {
-        "resolver": {"outputArtifactQueries": {"model": {"filter": "artifact_type='tfx.Model'"}}}}
+        "resolver": {"outputArtifactQueries": {"model": {"filter": "artifact_type='tfx.Model'"}}}
+    }
     broken = tmp_path / "resolver.json"
     broken.write_text(json.dumps(job))
-    with pytest.raises(SpecError, match="'latest_blessed_model_resolver-model-resolver_executor' is a resolver executor"):
+    with pytest.raises(
+        SpecError, match="'latest_blessed_model_resolver-model-resolver_executor' is a resolver executor"
+    ):
         run_spec(str(broken), str(tmp_path / "work"))
     assert main(["run", "--spec", str(broken), "--workdir", str(tmp_path / "work")]) == 2
-    assert "is a resolver executor: open-source Kubeflow Pipelines runs container and importer" in capsys.readouterr().err
+    assert (
+        "is a resolver executor: open-source Kubeflow Pipelines runs container and importer" in capsys.readouterr().err
+    )
     assert not (tmp_path / "work").exists()
 
 

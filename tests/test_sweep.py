@@ -1,9 +1,8 @@
 import pytest
 
 from components.settings import ConfigError
-from pipeline.sweep import NO_BASELINE_CHECK, SweepRow, SweepSpec, load_sweep, markdown_table, row_config
-
 from conftest import REPO
+from pipeline.sweep import NO_BASELINE_CHECK, SweepRow, SweepSpec, load_sweep, markdown_table, row_config
 
 TABLE = REPO / "configs" / "sweeps" / "mlp_table.yaml"
 
@@ -31,8 +30,17 @@ def test_a_row_sets_layers_regularizer_and_optimizer_and_lifts_the_gate():
 
 def test_the_table_has_the_tutorials_columns():
     sweep = SweepSpec(recipe="r.yaml")
-    results = [{"layers": "256-256-256", "topology": "64→256→256→10", "regularizer": "Dropout(0.45)",
-                "optimizer": "Adam", "train_accuracy": 0.9931, "test_accuracy": 0.98, "seconds": 41.2}]
+    results = [
+        {
+            "layers": "256-256-256",
+            "topology": "64→256→256→10",
+            "regularizer": "Dropout(0.45)",
+            "optimizer": "Adam",
+            "train_accuracy": 0.9931,
+            "test_accuracy": 0.98,
+            "seconds": 41.2,
+        }
+    ]
     table = markdown_table(results, sweep, "data/digits/digits.csv")
     assert "| Layers | Topology | Regularizer | Optimizer | Train Accuracy | Test Accuracy | Seconds |" in table
     assert "| 256-256-256 | 64→256→256→10 | Dropout(0.45) | Adam | 99.3% | 98.0% | 41 |" in table

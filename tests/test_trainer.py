@@ -1,4 +1,5 @@
-"""The Trainer's fit: early stopping restores the best epoch; a NaN loss or NaN weights stop training and fail the run."""
+"""The Trainer's fit: early stopping restores the best epoch; a NaN loss or NaN weights stop
+training and fail the run."""
 
 from __future__ import annotations
 
@@ -64,12 +65,15 @@ except TrainingError as error:
 """
 
 
-@pytest.mark.parametrize("onednn, message", [
-    # oneDNN's fused Dense+ReLU maps NaN to 0: the loss stays finite, the weights check stops it
-    ("1", r"^the weight dense_0/kernel:0 became NaN or infinite in epoch 1 with a finite loss: training stopped"),
-    # Eigen's kernels carry the NaN into the loss, and TerminateOnNaN stops it in that batch
-    ("0", r"^the training loss became nan in epoch 1: training stopped"),
-])
+@pytest.mark.parametrize(
+    "onednn, message",
+    [
+        # oneDNN's fused Dense+ReLU maps NaN to 0: the loss stays finite, the weights check stops it
+        ("1", r"^the weight dense_0/kernel:0 became NaN or infinite in epoch 1 with a finite loss: training stopped"),
+        # Eigen's kernels carry the NaN into the loss, and TerminateOnNaN stops it in that batch
+        ("0", r"^the training loss became nan in epoch 1: training stopped"),
+    ],
+)
 def test_nan_weights_fail_training_with_onednn_on_or_off(tmp_path, onednn, message):
     code = DIVERGING_CLASSIFIER.format(tests=str(Path(__file__).parent), log_dir=str(tmp_path))
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}

@@ -36,9 +36,20 @@ def resolve(workdir: Path) -> dict:
     report = workdir / "report.json"
     env = {**os.environ, "PIP_IGNORE_REQUIRES_PYTHON": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--report", str(report), f"{ROOT}[{EXTRAS}]", "-c", str(ROOT / "constraints.txt")],
-        check=True, env=env,
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            f"{ROOT}[{EXTRAS}]",
+            "-c",
+            str(ROOT / "constraints.txt"),
+        ],
+        check=True,
+        env=env,
     )
     return json.loads(report.read_text())
 
@@ -70,9 +81,19 @@ def header(report: dict) -> str:
 # The packages that declare Python < 3.11 and are taken on 3.11 on purpose (see README): TFX 1.16
 # and its libraries. Any other package that declares no 3.11 support is a resolver slip caused by
 # PIP_IGNORE_REQUIRES_PYTHON, which would install a release that cannot run here.
-IGNORED_REQUIRES_PYTHON = {"tfx", "tfx-bsl", "ml-metadata", "ml-pipelines-sdk", "tensorflow-data-validation",
-                           "tensorflow-transform", "tensorflow-model-analysis", "struct2tensor",
-                           "tensorflow-serving-api", "tensorflow-hub", "tensorflowjs"}
+IGNORED_REQUIRES_PYTHON = {
+    "tfx",
+    "tfx-bsl",
+    "ml-metadata",
+    "ml-pipelines-sdk",
+    "tensorflow-data-validation",
+    "tensorflow-transform",
+    "tensorflow-model-analysis",
+    "struct2tensor",
+    "tensorflow-serving-api",
+    "tensorflow-hub",
+    "tensorflowjs",
+}
 
 
 def unsupported_python(report: dict) -> list[str]:
@@ -96,8 +117,9 @@ def main() -> None:
         report = resolve(Path(workdir))
     slips = unsupported_python(report)
     if slips:
-        sys.exit("these releases do not support this Python; pin an older one in constraints.txt:\n  "
-                 + "\n  ".join(slips))
+        sys.exit(
+            "these releases do not support this Python; pin an older one in constraints.txt:\n  " + "\n  ".join(slips)
+        )
     lines = lock_lines(report)
     LOCK.write_text(header(report) + "\n".join(lines) + "\n")
     print(f"{LOCK.name}: {len(lines)} packages")

@@ -60,11 +60,14 @@ REGISTRY: dict[str, ModelInfo] = {
 }
 
 
+def default_model(task: str) -> str:
+    """The model a recipe gets when it names none (`model.name: auto`), and a sweep's rows build on."""
+    return "mlp_classifier" if task in CLASSIFICATION_TASKS else "mlp_regressor"
+
+
 def check_model(name: str, task: str) -> ModelInfo:
     """The model's registry entry, or a ValueError saying why it cannot serve `task`."""
-    if name not in REGISTRY:
-        raise ValueError(f"unknown model {name!r} (known: {', '.join(sorted(REGISTRY))})")
-    info = REGISTRY[name]
+    info = check_known(name)
     if task not in info.tasks:
         raise ValueError(f"model {name} fits task {' or '.join(info.tasks)}, not {task}")
     return info
@@ -96,17 +99,39 @@ def example_task(info: ModelInfo, num_classes: int) -> TaskSpec:
     return TaskSpec(info.tasks[0], 2 if info.tasks[0] == "binary" else 0)
 
 
-def catalog(image_shape: tuple[int, int, int], num_classes: int, spec: ModelSpec | None = None) -> list[CatalogRow]:
+def catalog(image_shape: tuple[int, int, int], num_classes: int, base_model: str = "") -> list[CatalogRow]:
     """Every registered model built for one image shape (dense models read it flattened)."""
     from components.models.inputs import ImageInput, InputSpec
+    from components.settings import TransferSpec
 
+    spec = ModelSpec(transfer=TransferSpec(base_model=base_model))
     inputs = InputSpec(image=ImageInput("image", image_shape))
     rows = []
     for name, info in REGISTRY.items():
-        model_spec = ModelSpec(**{**vars(spec or ModelSpec()), "name": name})
+        model_spec = ModelSpec(**{**vars(spec), "name": name})
         try:
             parameters, note = build_model(inputs, example_task(info, num_classes), model_spec).count_params(), ""
         except ValueError as error:
             parameters, note = None, str(error)
         rows.append(CatalogRow(name, info.tasks, info.needs_image, parameters, info.description, note))
     return rows
+
+
+def model_summary(name: str, image_shape: tuple[int, int, int], num_classes: int, base_model: str = "") -> str:
+    """Keras' layer table of one registered model, built for one image shape."""
+    from components.models.inputs import ImageInput, InputSpec
+    from components.settings import TransferSpec
+
+    lines: list[str] = []
+    spec = ModelSpec(name=name, transfer=TransferSpec(base_model=base_model))
+    model = build_model(
+        InputSpec(image=ImageInput("image", image_shape)), example_task(check_known(name), num_classes), spec
+    )
+    model.summary(print_fn=lines.append)
+    return "\n".join(lines)
+
+
+def check_known(name: str) -> ModelInfo:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r} (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name]

@@ -20,8 +20,12 @@ def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
     conv = spec.conv
     for i, filters in enumerate(conv.filters):
         x = keras.layers.Conv2D(
-            filters, conv.kernel_size, strides=conv.strides, padding=conv.padding,
-            activation="relu", name=f"conv_{i}",
+            filters,
+            conv.kernel_size,
+            strides=conv.strides,
+            padding=conv.padding,
+            activation="relu",
+            name=f"conv_{i}",
         )(x)
         x = keras.layers.MaxPooling2D(conv.pool_size, padding="same", name=f"pool_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
@@ -80,6 +84,7 @@ def fire_module(x: tf.Tensor, squeeze: int, expand: int, name: str) -> tf.Tensor
 
 def squeezenet_features(x: tf.Tensor, squeeze: SqueezeNetSpec) -> tf.Tensor:
     """SqueezeNet v1.0 up to (not including) its classifier convolution."""
+
     def width(n: int) -> int:
         return max(1, round(n * squeeze.scale))
 

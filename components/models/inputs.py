@@ -90,8 +90,9 @@ def augment(image: tf.Tensor, spec: AugmentationSpec) -> tf.Tensor:
     if spec.rotate:
         x = keras.layers.RandomRotation(spec.rotate, fill_mode="constant", name="random_rotation")(x)
     if spec.translate:
-        x = keras.layers.RandomTranslation(spec.translate, spec.translate, fill_mode="constant",
-                                           name="random_translation")(x)
+        x = keras.layers.RandomTranslation(
+            spec.translate, spec.translate, fill_mode="constant", name="random_translation"
+        )(x)
     if spec.zoom:
         x = keras.layers.RandomZoom(spec.zoom, fill_mode="constant", name="random_zoom")(x)
     return x
@@ -112,9 +113,7 @@ def loss_and_metrics(task: TaskSpec) -> tuple[keras.losses.Loss, list[keras.metr
     if task.task == "binary":
         return keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy")]
     if task.task == "multiclass":
-        return keras.losses.SparseCategoricalCrossentropy(), [
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-        ]
+        return keras.losses.SparseCategoricalCrossentropy(), [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     return keras.losses.MeanAbsoluteError(), [keras.metrics.MeanAbsoluteError(name="mae")]
 
 

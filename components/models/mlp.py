@@ -22,9 +22,9 @@ def dense_stack(
 ) -> tf.Tensor:
     """Dense/ReLU layers, each optionally followed by Dropout and BatchNormalization."""
     for i, units in enumerate(widths):
-        x = keras.layers.Dense(
-            units, activation="relu", kernel_regularizer=dense_regularizer(spec), name=f"dense_{i}"
-        )(x)
+        x = keras.layers.Dense(units, activation="relu", kernel_regularizer=dense_regularizer(spec), name=f"dense_{i}")(
+            x
+        )
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
         if batch_norm:

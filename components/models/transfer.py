@@ -27,7 +27,9 @@ def load_base(spec: TransferSpec, input_shape: tuple[int, int, int]) -> keras.Mo
         raise ValueError(f"model.transfer.base_model: {spec.base_model} does not exist")
     source = keras.models.load_model(spec.base_model, compile=False)
     if len(source.inputs) != 1:
-        raise ValueError(f"model.transfer.base_model: {spec.base_model} takes {len(source.inputs)} inputs, not one image")
+        raise ValueError(
+            f"model.transfer.base_model: {spec.base_model} takes {len(source.inputs)} inputs, not one image"
+        )
     base_shape = tuple(source.inputs[0].shape[1:])
     if base_shape != tuple(input_shape):
         raise ValueError(
@@ -38,7 +40,7 @@ def load_base(spec: TransferSpec, input_shape: tuple[int, int, int]) -> keras.Mo
     base = keras.Model(source.inputs, output_layer.output, name="pretrained_base")
     base.trainable = False
     if spec.fine_tune_layers:
-        for layer in base.layers[-spec.fine_tune_layers:]:
+        for layer in base.layers[-spec.fine_tune_layers :]:
             layer.trainable = True
     return base
 

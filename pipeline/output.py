@@ -1,0 +1,198 @@
+"""What the commands print: run summaries, run tables, the compile report, the model catalogue,
+errors; and how the terminal is kept readable. The CLI (pipeline/cli.py) parses and dispatches;
+every line a user reads is written here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+import warnings
+from typing import Any
+
+from pipeline.preflight import ConfigError, InputError, Prepared
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def run_banner(prepared: Prepared) -> str:
+    config = prepared.config
+    lines = [
+        f"pipeline {config.name}: {config.data.task} on {config.data.path} ({prepared.data}), "
+        f"model {config.model.name}, runner {config.runner.kind}"
+    ]
+    if prepared.computed_bound:
+        lines.append(
+            f"gate: no evaluation.max_loss set, so the loss must beat a model that ignores the features: "
+            f"< {config.evaluation.max_loss:.4f}"
+        )
+    return "\n".join(lines)
+
+
+def compile_report(config: Any, job: dict[str, Any], output_file: str) -> str:
+    executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
+    where = "open-source Kubeflow Pipelines" if config.kubeflow.target == "kubeflow" else "Vertex AI Pipelines"
+    lines = [
+        f"compiled pipeline {config.name} for {where}: {len(executors)} executors, image {config.kubeflow.image}",
+        f"  pipeline root: {config.output.pipeline_root}",
+        f"  data_root (runtime parameter): {job['runtimeConfig']['parameterValues']['data_root']}",
+    ]
+    for name, executor in sorted(executors.items()):
+        resources = executor.get("container", {}).get("resources")
+        if resources:
+            lines.append(f"  {name.removesuffix('_executor')} requests {describe_resources(resources)}")
+    lines += [f"  gate: loss <= {config.evaluation.max_loss:.4f}", f"written: {output_file}"]
+    return "\n".join(lines)
+
+
+def model_catalogue(rows: list[Any], input_shape: tuple[int, int, int], classes: int) -> str:
+    shape = "x".join(map(str, input_shape))
+    lines = [
+        f"models for {shape} inputs and {classes} classes (dense models read the image flattened):",
+        f"{'model':22} {'tasks':40} {'parameters':>11}  description",
+    ]
+    for row in rows:
+        count = f"{row.parameters:,}" if row.parameters is not None else "-"
+        tasks = ", ".join(row.tasks) + (" (images)" if row.needs_image else "")
+        lines.append(f"{row.name:22} {tasks:40} {count:>11}  {row.description}")
+        if row.note:
+            lines.append(f"{'':22} {'':40} {'':>11}  ({row.note})")
+    return "\n".join(lines)
+
+
+def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
+    from components import features
+    from components.predict import class_probability
+
+    lines = []
+    for i, name in enumerate(names):
+        if features.PREDICTIONS in outputs:
+            lines.append(f"{name}: {float(outputs[features.PREDICTIONS][i][0]):.6g}")
+            continue
+        class_id = int(outputs[features.CLASS_IDS][i])
+        probability = class_probability(outputs[features.PROBABILITIES][i], class_id)
+        lines.append(f"{name}: {outputs[features.CLASSES][i].decode()} (probability {probability:.4f})")
+    return lines
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = ["", f"run {summary['run_id']} finished in {summary['wall_seconds']:.1f}s"]
+    training = summary.get("training") or {}
+    if training:
+        stop = "early stopping" if training["stopped_early"] else "all epochs"
+        lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
+        if training.get("strategy"):
+            strategy = training["strategy"]
+            lines.append(
+                f"  strategy: {strategy['class']} ({strategy['name']}), {strategy['replicas']} replica(s), "
+                f"global batch {training['global_batch_size']}"
+            )
+    if training.get("linear"):
+        raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
+        terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
+        lines.append(f"  linear unit (CSV units): {output} = {terms} {raw['bias']:+.4g}")
+    for role, metric in summary["metrics"].items():
+        if not isinstance(metric, dict):
+            continue
+        bound = (
+            f" >= {metric['lower_bound']}"
+            if metric.get("lower_bound") is not None
+            else f" <= {metric['upper_bound']}"
+            if metric.get("upper_bound") is not None
+            else ""
+        )
+        baseline = f", in production {metric['baseline']:.4f}" if metric.get("baseline") is not None else ""
+        value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
+        verdict = "pass" if metric["passed"] else "FAIL"
+        lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
+    images = summary.get("images")
+    if images:
+        lines.append(f"  images: {images['read']} read, {images['skipped']} skipped")
+        for record in images["skipped_files"][:20]:
+            lines.append(f"    skipped {record['path']}: {record['reason']}")
+        if images["skipped"] > 20:
+            lines.append(f"    ... all {images['skipped']} listed in {images['skipped_list']}")
+    for split, found in summary.get("anomalies", {}).items():
+        for anomaly in found:
+            lines.append(f"  anomaly in {split} data: {anomaly}")
+    if "baseline_model" in summary:
+        lines.append(f"  compared with: {summary['baseline_model'] or 'no model in production yet'}")
+    lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
+    lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
+    lines.append(f"  summary: {summary['summary_file']}")
+    if summary.get("report_file"):
+        lines.append(f"  report: {summary['report_file']}")
+    return "\n".join(lines)
+
+
+def format_runs(records: list[dict[str, Any]]) -> str:
+    head = ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed version"]
+    rows = []
+    for record in records:
+        metrics = record["metrics"]
+        rows.append(
+            [
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["started"])),
+                record["pipeline"],
+                record["run_id"],
+                record["state"],
+                f"{metrics['loss']:.4f}" if "loss" in metrics else "-",
+                f"{metrics['accuracy']:.4f}" if "accuracy" in metrics else "-",
+                "yes" if record["blessed"] else "no",
+                record["pushed_model_dir"] or "-",
+            ]
+        )
+    widths = [max(len(str(cell)) for cell in column) for column in zip(head, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [head, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines + [f"{len(records)} run(s)"])
+
+
+def describe_resources(resources: dict[str, Any]) -> str:
+    parts = []
+    if resources.get("resourceCpuRequest"):
+        parts.append(f"{resources['resourceCpuRequest']} CPU")
+    if resources.get("resourceMemoryRequest"):
+        parts.append(f"{resources['resourceMemoryRequest']} memory")
+    accelerator = resources.get("accelerator")
+    if accelerator:
+        parts.append(f"{accelerator['count']} x {accelerator['type']}")
+    return ", ".join(parts)
+
+
+def report_error(error: Exception, debug: bool) -> int:
+    bad_input = isinstance(error, (ConfigError, InputError))
+    if debug:
+        traceback.print_exc()
+    kind = "configuration error" if isinstance(error, ConfigError) else "input error" if bad_input else "error"
+    print(f"{kind}: {error}", file=sys.stderr)
+    if not debug and not bad_input:
+        print("(run again with --debug for the traceback)", file=sys.stderr)
+    return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
+
+
+def configure_output(verbose: bool) -> None:
+    """Keeps the terminal readable: TFX, Beam and TensorFlow are chatty at every level.
+
+    Unless --verbose, only our own warnings reach stderr: a library's failure reaches the user
+    as the one error message the CLI prints for the exception it raised (tracebacks with
+    --debug, every log line with --verbose). The root logger stays at INFO so the runners'
+    per-component records reach the progress handler.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        handler.addFilter(_own_warnings)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _own_warnings(record: logging.LogRecord) -> bool:
+    return record.name.split(".")[0] in ("pipeline", "components") and record.levelno >= logging.WARNING
