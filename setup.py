@@ -22,7 +22,14 @@ setup(
         "data": ["palmerpenguins==0.1.6", "scikit-learn>=1.3", "pillow>=10"],
         # moto[server]: the S3-compatible server the s3:// spec execution test starts on 127.0.0.1;
         # ruff: `make lint` (ruff.toml).
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "pytest-randomly>=3.15", "pillow>=10", "moto[server]>=5", "ruff>=0.6"],
+        "test": [
+            "pytest>=8",
+            "pytest-xdist>=3.5",
+            "pytest-randomly>=3.15",
+            "pillow>=10",
+            "moto[server]>=5",
+            "ruff>=0.6",
+        ],
         # In the Kubeflow image: s3:// (S3, MinIO) for tf.io.gfile (tensorflow-io, matching
         # TensorFlow 2.16) and for Beam's file IO and the directory-marker cleanup (boto3).
         "kubeflow": ["tensorflow-io==0.37.1", "boto3>=1.28"],
