@@ -17,6 +17,10 @@ import components  # noqa: F401
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# The nodes of the CSV pipeline, as runs and compiled specs name them.
+CSV_PIPELINE_NODES = frozenset(
+    {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer", "Evaluator", "Pusher"}
+)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -15,22 +15,13 @@ from pathlib import Path
 import pytest
 
 from components.settings import ConfigError
-from conftest import REPO
+from conftest import CSV_PIPELINE_NODES, REPO
 from pipeline.cli import main
 from pipeline.config import load_config
 from pipeline.kubeflow import ENTRYPOINT, SpecError, check_executors
 
 IMAGE = "us-docker.pkg.dev/my-project/pipelines/keras-tfx:0.1.0"
-COMPONENTS = {
-    "CsvExampleGen",
-    "StatisticsGen",
-    "SchemaGen",
-    "ExampleValidator",
-    "Transform",
-    "Trainer",
-    "Evaluator",
-    "Pusher",
-}
+COMPONENTS = CSV_PIPELINE_NODES
 BEAM_COMPONENTS = {"CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"}
 
 

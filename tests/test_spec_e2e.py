@@ -15,21 +15,11 @@ import numpy as np
 import pytest
 
 from components.predict import load_model, predict_raw, read_rows
-from conftest import REPO
+from conftest import CSV_PIPELINE_NODES, REPO
 from pipeline.cli import main
 from pipeline.spec_runner import download_blob
 
 pytestmark = pytest.mark.e2e
-TASKS = {
-    "CsvExampleGen",
-    "StatisticsGen",
-    "SchemaGen",
-    "ExampleValidator",
-    "Transform",
-    "Trainer",
-    "Evaluator",
-    "Pusher",
-}
 
 
 def execute(spec: Path, workdir: Path, s3_env: dict[str, str], name: str) -> dict:
@@ -88,7 +78,7 @@ def two_executions(s3_server, tmp_path_factory):
 
 def test_the_first_execution_is_blessed_and_pushed_to_s3(two_executions):
     first, _, _, _, bucket = two_executions
-    assert set(first["components"]) == TASKS
+    assert set(first["components"]) == CSV_PIPELINE_NODES
     assert all(component["state"] == "COMPLETE" for component in first["components"].values())
     assert first["blessed"] and first["baseline_model"] is None
     assert first["pushed_model_dir"].startswith(f"s3://{bucket}/penguins/serving/")
