@@ -9,6 +9,7 @@ component code reads them back with `from_dict`, so both sides agree on one type
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import types
 import typing
 from dataclasses import dataclass, field
@@ -314,7 +315,8 @@ def from_dict(cls: type[SpecT], data: Any, key: str = "") -> SpecT:
     spec = cls(**values)
     validate = getattr(spec, "validate", None)
     if validate:
-        validate()
+        # A spec used under several keys (a pod's resources) takes the key its messages name.
+        validate(key) if inspect.signature(validate).parameters else validate()
     return spec
 
 
@@ -332,10 +334,6 @@ def _over_default(spec_field: dataclasses.Field, value: Any) -> Any:
 def _coerce_dataclass_value(hint: Any, value: Any, key: str) -> Any:
     """An already built spec (a section's default) is taken as it is."""
     return value if isinstance(value, hint) else from_dict(hint, value, key)
-
-
-def to_dict(spec: Any) -> dict[str, Any]:
-    return dataclasses.asdict(spec)
 
 
 def _coerce(hint: Any, value: Any, key: str) -> Any:

@@ -16,7 +16,6 @@ summary's `artifacts`), `custom_config` (the Trainer's: `data`, `model`, `traini
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from typing import Any
@@ -24,9 +23,7 @@ from typing import Any
 from tfx.components.trainer import fn_args_utils
 from tfx.types import artifact_utils, standard_artifacts
 
-from components.trainer import run_fn
-
-TRAINER_SECTIONS = ("data", "model", "training")
+from components.trainer import run_fn, trainer_settings
 
 
 def trainer_spec(
@@ -36,7 +33,7 @@ def trainer_spec(
     return {
         "transformed_examples": run_summary["artifacts"]["transformed_examples"],
         "transform_graph": run_summary["artifacts"]["transform_graph"],
-        "custom_config": {key: dataclasses.asdict(getattr(config, key)) for key in TRAINER_SECTIONS},
+        "custom_config": trainer_settings(config.data, config.model, config.training),
         "serving_model_dir": serving_model_dir,
         "model_run_dir": model_run_dir,
     }

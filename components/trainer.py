@@ -6,6 +6,7 @@ output, datasets, model, fit with early stopping, history, signatures, save.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -44,12 +45,26 @@ HISTORY_FILE = "history.json"
 MODEL_FILE = "model.json"
 
 
+def trainer_settings(data: DataSpec, model: ModelSpec, training: TrainingSpec) -> dict[str, Any]:
+    """The Trainer's `custom_config`: the three sections `run_fn` reads back (`read_settings`)."""
+    return {
+        "data": dataclasses.asdict(data),
+        "model": dataclasses.asdict(model),
+        "training": dataclasses.asdict(training),
+    }
+
+
+def read_settings(custom_config: dict[str, Any]) -> tuple[DataSpec, ModelSpec, TrainingSpec]:
+    return (
+        from_dict(DataSpec, custom_config["data"], "data"),
+        from_dict(ModelSpec, custom_config["model"], "model"),
+        from_dict(TrainingSpec, custom_config["training"], "training"),
+    )
+
+
 def run_fn(fn_args: FnArgs) -> None:
-    """Called by the TFX Trainer; settings arrive in `custom_config`."""
-    config = fn_args.custom_config
-    data = from_dict(DataSpec, config["data"], "data")
-    model_spec = from_dict(ModelSpec, config["model"], "model")
-    training = from_dict(TrainingSpec, config["training"], "training")
+    """Called by the TFX Trainer; settings arrive in `custom_config` (`trainer_settings`)."""
+    data, model_spec, training = read_settings(fn_args.custom_config)
     # First, before other TensorFlow work: multi-worker collectives and logical CPU devices
     # can only be set up while TensorFlow's runtime has not started.
     placement = choose_strategy(training.strategy, training.cpu_devices)

@@ -97,7 +97,7 @@ class ResourceRequest:
     accelerator_type: str = ""
     accelerator_count: int = 0
 
-    def check(self, key: str) -> None:
+    def validate(self, key: str) -> None:
         if self.cpu < 0:
             raise ConfigError(f"{key}.cpu: must be >= 0, got {self.cpu}")
         if self.memory and not _QUANTITY.match(self.memory):
@@ -150,9 +150,8 @@ class KubeflowSpec:
     def validate(self) -> None:
         if self.target not in TARGETS:
             raise ConfigError(f"kubeflow.target: one of {', '.join(TARGETS)}, got {self.target!r}")
-        for key in ("trainer", "evaluator"):
+        for key in ("trainer", "evaluator"):  # each request validated itself when loaded
             request = getattr(self, key)
-            request.check(f"kubeflow.{key}")
             _check_accelerator_name(f"kubeflow.{key}.accelerator_type", request.accelerator_type, self.target)
         if not self.image_workdir.startswith("/"):
             raise ConfigError(f"kubeflow.image_workdir: must be an absolute path, got {self.image_workdir!r}")

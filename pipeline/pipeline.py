@@ -40,7 +40,7 @@ from components.evaluator import ProductionEvaluator
 from components.image_example_gen import ImageExampleGen
 from components.preprocessing import preprocessing_fn
 from components.pusher import Executor as StagingPusherExecutor
-from components.trainer import run_fn
+from components.trainer import run_fn, trainer_settings
 from pipeline.config import ResourceRequest, RunConfig
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
@@ -90,12 +90,7 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        custom_config={
-            "data": dataclasses.asdict(config.data),
-            "model": dataclasses.asdict(config.model),
-            "training": dataclasses.asdict(config.training),
-            "code": code_fingerprint(),
-        },
+        custom_config={**trainer_settings(config.data, config.model, config.training), "code": code_fingerprint()},
     )
     evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],
