@@ -9,6 +9,8 @@ Trainer) is printed above it, so the two never run into each other.
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import sys
 import threading
 import time
@@ -106,3 +108,29 @@ def component_progress(stream: TextIO | None = None) -> Iterator[ProgressCallbac
         thread.join()
         status.show("")
         sys.stdout = previous_stdout
+
+
+# What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
+# LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
+_NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
+
+
+class ComponentProgress(logging.Handler):
+    """Turns the runners' per-node log records into start/finish callbacks with elapsed time."""
+
+    def __init__(self, callback: ProgressCallback):
+        super().__init__(level=logging.INFO)
+        self._callback = callback
+        self._started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = _NODE_EVENT.match(str(record.msg))
+        if not match or not record.args:
+            return
+        node_id = str(record.args[0])
+        if match.group(1) == "running":
+            self._started[node_id] = time.monotonic()
+            self._callback(node_id, "started", 0.0)
+        else:
+            elapsed = time.monotonic() - self._started.pop(node_id, time.monotonic())
+            self._callback(node_id, "finished", elapsed)

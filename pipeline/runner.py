@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import re
 import time
 from typing import Any
 
@@ -18,34 +17,9 @@ from components.distribution import split_cpu
 from components.settings import ConfigError
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
-from pipeline.progress import ProgressCallback
+from pipeline.progress import ComponentProgress, ProgressCallback
 from pipeline.report import write_report
 from pipeline.summary import summarize
-
-# What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
-# LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
-_NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
-
-
-class ComponentProgress(logging.Handler):
-    """Turns the runners' per-node log records into start/finish callbacks with elapsed time."""
-
-    def __init__(self, callback: ProgressCallback):
-        super().__init__(level=logging.INFO)
-        self._callback = callback
-        self._started: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = _NODE_EVENT.match(str(record.msg))
-        if not match or not record.args:
-            return
-        node_id = str(record.args[0])
-        if match.group(1) == "running":
-            self._started[node_id] = time.monotonic()
-            self._callback(node_id, "started", 0.0)
-        else:
-            elapsed = time.monotonic() - self._started.pop(node_id, time.monotonic())
-            self._callback(node_id, "finished", elapsed)
 
 
 def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:

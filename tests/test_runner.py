@@ -8,7 +8,8 @@ import pytest
 
 from conftest import REPO
 from pipeline.cli import EXIT_FAILED, main
-from pipeline.runner import LOCK_FILE, ComponentProgress, RunInProgress, exclusive_run
+from pipeline.progress import ComponentProgress
+from pipeline.runner import LOCK_FILE, RunInProgress, exclusive_run
 
 
 def test_progress_handler_turns_both_runners_log_lines_into_events():

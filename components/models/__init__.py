@@ -52,7 +52,7 @@ REGISTRY: dict[str, ModelInfo] = {
         ModelInfo(f"{_MLP}:mlp_batchnorm_input", TASKS),
         ModelInfo(f"{_MLP}:mnist_mlp", ("multiclass",)),
         ModelInfo(f"{_CONV}:cnn", TASKS, needs_image=True),
-        ModelInfo(f"{_CONV}:rnn", CLASSIFICATION_TASKS, needs_image=True),
+        ModelInfo("components.models.rnn:rnn", CLASSIFICATION_TASKS, needs_image=True),
         ModelInfo(f"{_CONV}:vgg", TASKS, needs_image=True),
         ModelInfo(f"{_CONV}:squeezenet", ("multiclass",), needs_image=True),
         ModelInfo(f"{_TRANSFER}:transfer", TASKS, needs_image=True),

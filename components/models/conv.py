@@ -1,4 +1,4 @@
-"""Convolutional and recurrent image classifiers: CNN, a row-by-row RNN, VGG and SqueezeNet."""
+"""Convolutional image classifiers: CNN, VGG and SqueezeNet (the RNN is in rnn.py)."""
 
 from __future__ import annotations
 
@@ -34,18 +34,6 @@ def cnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
         if spec.dropout:
             x = keras.layers.Dropout(spec.dropout, name=f"dropout_{i}")(x)
     return finish(image_inputs, x, task, spec, "cnn")
-
-
-def rnn(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> keras.Model:
-    """Reads the image row by row: each row is a time step of width x channels features."""
-    image_inputs, x = image_input(inputs, spec)
-    height, width, channels = inputs.image.shape
-    x = keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
-    cell = keras.layers.LSTM if spec.rnn.cell == "lstm" else keras.layers.SimpleRNN
-    x = cell(spec.rnn.units, name=spec.rnn.cell)(x)
-    if spec.dropout:
-        x = keras.layers.Dropout(spec.dropout, name="dropout")(x)
-    return finish(image_inputs, x, task, spec, "rnn")
 
 
 def vgg_blocks(x: tf.Tensor, vgg: VggSpec) -> tf.Tensor:
