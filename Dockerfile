@@ -1,6 +1,6 @@
 # The pipeline image: every Kubeflow pod (ExampleGen ... Pusher) runs our executor entrypoint
-# in it, with this project installed so `components.trainer.run_fn` and
-# `components.preprocessing.preprocessing_fn` import, and the shipped data under /pipeline/data.
+# in it, with this project installed so `components.trainer.run.run_fn` and
+# `components.transform.preprocessing.preprocessing_fn` import, and the shipped data under /pipeline/data.
 #
 #   CPU:  docker build -t IMAGE .
 #   GPU:  docker build -t IMAGE --build-arg BASE_IMAGE=tensorflow/tensorflow:2.16.2-gpu .

@@ -29,7 +29,7 @@ from sklearn.svm import SVC  # noqa: E402
 import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
-from components.predict import load_model, predict_images  # noqa: E402
+from components.pusher.predict import load_model, predict_images  # noqa: E402
 
 # digits_cnn first: digits_transfer's frozen base is the conv base that run pushed.
 RECIPES = ["digits_cnn", "digits_npz_mlp", "digits_rnn", "digits_vgg", "digits_squeezenet", "digits_transfer"]

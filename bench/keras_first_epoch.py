@@ -3,7 +3,7 @@
     .venv/bin/python bench/keras_first_epoch.py [--repeats 3]
 
 Each measurement is a fresh process (AutoGraph caches conversions per process), alternating
-the two settings. Prints the median seconds of each and their ratio; see components/keras_setup.py.
+the two settings. Prints the median seconds of each and their ratio; see components/trainer/keras_setup.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     import numpy as np
     import tensorflow as tf
     if sys.argv[1] == "skip":
-        from components.keras_setup import skip_autograph_for_keras
+        from components.trainer.keras_setup import skip_autograph_for_keras
         skip_autograph_for_keras()
     keras = tf.keras
     inputs = keras.Input((8,))
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     converted, skipped = (statistics.median(times[s]) for s in ("convert", "skip"))
     print(f"first epoch, median of {args.repeats} fresh processes:")
     print(f"  AutoGraph converts tf_keras (TensorFlow's default): {converted:.2f} s")
-    print(f"  tf_keras left to graph tracing (components.keras_setup): {skipped:.2f} s")
+    print(f"  tf_keras left to graph tracing (components.trainer.keras_setup): {skipped:.2f} s")
     print(f"  ratio: {skipped / converted:.3f} ({converted / skipped:.1f}x faster)")
     return 0
 

@@ -37,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
 from components import features  # noqa: E402
-from components.predict import load_model, raw_columns, raw_input_dtypes, takes_images, to_example  # noqa: E402
+from components.pusher.predict import load_model, raw_columns, raw_input_dtypes, takes_images, to_example  # noqa: E402
 
 PENGUINS = REPO / "data" / "penguins" / "penguins.csv"
 DIGITS_TEST = REPO / "data" / "digits_images" / "test"

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.recipe_runs import cached_run  # noqa: E402
-from components.standalone_trainer import trainer_spec  # noqa: E402
+from components.trainer.standalone import trainer_spec  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 
 STRATEGIES = {
@@ -50,7 +50,7 @@ def train_once(recipe: str, summary: dict, strategy: str, epochs: int, scratch: 
     spec_file = run_dir / "spec.json"
     spec_file.write_text(json.dumps(trainer_spec(summary, config, str(run_dir / "model"), str(run_dir / "run"))))
     subprocess.run(
-        [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
+        [sys.executable, "-m", "components.trainer.standalone", str(spec_file)],
         cwd=REPO,
         check=True,
         stdout=subprocess.DEVNULL,

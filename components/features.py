@@ -34,7 +34,7 @@ CLASSES = "classes"
 PREDICTIONS = "predictions"  # regression: [n, 1]
 
 # The Evaluator's blessing: which pushed version (the model in production) the candidate was
-# compared with, "" for none. Written by components/evaluator.py, read by the run summary.
+# compared with, "" for none. Written by components/evaluator/production.py, read by the run summary.
 BASELINE_VERSION = "baseline_version"
 
 

@@ -34,7 +34,7 @@ class InputError(ValueError):
 class TrainingError(RuntimeError):
     """Training produced a model that must not be exported (its loss is not a number).
 
-    Defined here, not in components/trainer.py: TFX re-imports the module that holds `run_fn`,
+    Defined here, not in components/trainer/run.py: TFX re-imports the module that holds `run_fn`,
     which would give a class defined there a second identity."""
 
 
@@ -109,7 +109,7 @@ class DataSpec:
     # A schema.pbtxt frozen from an earlier run (its summary's artifacts.schema): the data must
     # match it, and anomalies stop the run before Transform. Default: infer a schema each run.
     schema: str = ""
-    # Image data: its stored splits, found when the config is loaded (see components/image_data.py).
+    # Image data: its stored splits, found when the config is loaded (see components/example_gen/image_data.py).
     splits: list[ImageSplit] = field(default_factory=list)
 
     @property
@@ -279,7 +279,7 @@ class TrainingSpec:
     batch_size: int = 32  # per replica: the global batch is this times the strategy's replicas
     seed: int = 42
     early_stopping: EarlyStoppingSpec = field(default_factory=EarlyStoppingSpec)
-    # tf.distribute strategy (see components/distribution.py); auto picks TPU, cluster, GPUs, CPU.
+    # tf.distribute strategy (see components/trainer/distribution.py); auto picks TPU, cluster, GPUs, CPU.
     strategy: StrategyKind = "auto"
     # Split the host CPU into this many logical devices, so MirroredStrategy runs without GPUs.
     cpu_devices: int = 0

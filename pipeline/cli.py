@@ -156,7 +156,7 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from components.predict import predict_files
+    from components.pusher.predict import predict_files
 
     model_dir, names, outputs = predict_files(args.model, args.files)
     print(f"model {model_dir}")
@@ -165,7 +165,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from components.models import catalog, model_summary
+    from components.trainer.models import catalog, model_summary
 
     if args.summary:
         try:

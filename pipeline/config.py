@@ -245,7 +245,7 @@ def _set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
 
 def _resolve(config: RunConfig) -> RunConfig:
     """Fills derived defaults and checks what involves more than one section."""
-    from components.models import check_model, default_model
+    from components.trainer.models import check_model, default_model
 
     name = config.name or _pipeline_name(config.data.path)
     if config.runner.kind == "kubeflow":
@@ -277,7 +277,7 @@ def _resolve(config: RunConfig) -> RunConfig:
 def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:
     """A pushed serving dir becomes its newest model version, so the run records which model
     its base came from (and a newer push re-runs the Trainer instead of hitting the cache)."""
-    from components.predict import model_version_dir
+    from components.pusher.predict import model_version_dir
 
     if not transfer.base_model:
         raise ConfigError("model.transfer.base_model: name a .h5/.keras file or a pushed model directory")
@@ -309,7 +309,7 @@ def _resolve_data(data: DataSpec, base: str) -> DataSpec:
 
     The data is read where this runs: a relative path (the shipped data) in this checkout,
     even when `base` is the Kubeflow image's work dir, where the same files live."""
-    from components.image_data import describe_image_data, detect_format
+    from components.example_gen.image_data import describe_image_data, detect_format
 
     readable = _absolute(data.path, os.getcwd())
     data_format = detect_format(readable) if data.format == "auto" else data.format

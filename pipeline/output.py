@@ -65,7 +65,7 @@ def model_catalogue(rows: list[Any], input_shape: tuple[int, int, int], classes:
 
 def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
     from components import features
-    from components.predict import class_probability
+    from components.pusher.predict import class_probability
 
     lines = []
     for i, name in enumerate(names):

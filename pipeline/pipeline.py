@@ -4,7 +4,7 @@ CsvExampleGen (ImageExampleGen for image data) -> StatisticsGen -> SchemaGen -> 
 -> Transform -> Trainer -> Evaluator (against the model in production) -> Pusher.
 
 No Resolver node: it compiles to a `resolver` executor that open-source Kubeflow Pipelines
-refuses, so the Evaluator finds its baseline itself (components/evaluator.py), on every runner.
+refuses, so the Evaluator finds its baseline itself (components/evaluator/production.py), on every runner.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from tfx.orchestration.data_types import RuntimeParameter
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import example_gen_pb2, pusher_pb2
 
-from components.anomalies import AnomaliesGate
 from components.code_version import code_fingerprint
-from components.evaluation import eval_config
-from components.evaluator import ProductionEvaluator
-from components.image_example_gen import ImageExampleGen
-from components.preprocessing import preprocessing_fn
-from components.pusher import Executor as StagingPusherExecutor
-from components.trainer import run_fn, trainer_settings
+from components.evaluator.anomalies import AnomaliesGate
+from components.evaluator.evaluation import eval_config
+from components.evaluator.production import ProductionEvaluator
+from components.example_gen.image_example_gen import ImageExampleGen
+from components.pusher.push import Executor as StagingPusherExecutor
+from components.trainer.run import run_fn, trainer_settings
+from components.transform.preprocessing import preprocessing_fn
 from pipeline.config import ResourceRequest, RunConfig
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec

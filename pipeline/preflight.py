@@ -3,7 +3,7 @@
 `run`, `sweep` (per row), `compile` and the benchmarks go through `prepare`: the config is loaded
 and validated, the files it names checked, and the data read once — CSV header and label, every
 row (ragged rows, text in numeric columns, too few classes), or the image layout — which also
-gives the gate's default bound when the recipe sets none (components/trivial_model.py). The
+gives the gate's default bound when the recipe sets none (components/evaluator/trivial_model.py). The
 commands get one resolved `Prepared`. None of this imports TensorFlow for CSV data, so a mistake
 is reported in a fraction of a second (bench/fast_answers.py).
 """
@@ -39,7 +39,7 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
     local = _local_data(config)
     layout = take_described_layout(config.data) if config.data.is_image else None
     if config.data.is_image:
-        from components.image_data import describe_image_data, trivial_image_loss
+        from components.example_gen.image_data import describe_image_data, trivial_image_loss
 
         if layout is None and local is not None:
             layout = describe_image_data(local.path, local.format, local.classes)
@@ -48,7 +48,7 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
     else:
         labels = _checked_rows(config, local)
         what = f"label {config.data.label!r}"
-        from components.trivial_model import trivial_loss
+        from components.evaluator.trivial_model import trivial_loss
 
         bound = trivial_loss(labels, config.data.task) if labels is not None else None
     if config.evaluation.max_loss is not None:
@@ -65,7 +65,7 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
 def _checked_rows(config: RunConfig, local: Any) -> list[str] | None:
     """The label cells after the CSV checks; None for data this machine cannot read (a compiled
     pipeline's gs:// or s3:// data is checked where it runs)."""
-    from components.csv_input import check_csv, check_rows
+    from components.example_gen.csv_input import check_csv, check_rows
 
     if local is None:
         return None

@@ -127,7 +127,7 @@ def classification_results(evaluation_uri: str | None, task: str) -> dict[str, A
     the precision/recall pairs over the thresholds, from the Evaluator's plots."""
     if not evaluation_uri or task not in ("binary", "multiclass"):
         return None
-    from components.evaluation import candidate_plots
+    from components.evaluator.evaluation import candidate_plots
 
     for plot in candidate_plots(evaluation_uri):
         if plot.HasField("multi_class_confusion_matrix_at_thresholds"):

@@ -15,11 +15,11 @@ from typing import Any
 import ml_metadata as mlmd
 from tfx.dsl.io import fileio
 
-from components.anomalies import read_anomalies
-from components.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
-from components.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
-from components.linear_weights import LINEAR_FILE
-from components.trainer import HISTORY_FILE, MODEL_FILE
+from components.evaluator.anomalies import read_anomalies
+from components.evaluator.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
+from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
+from components.trainer.linear_weights import LINEAR_FILE
+from components.trainer.run import HISTORY_FILE, MODEL_FILE
 from pipeline.config import RunConfig
 from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run
 from pipeline.records import uri as _uri

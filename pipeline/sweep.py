@@ -18,8 +18,8 @@ from typing import Any, Callable, Literal, Optional
 
 import yaml
 
-from components.models import default_model
 from components.settings import ConfigError, from_dict
+from components.trainer.models import default_model
 from pipeline.config import RunConfig, load_config
 from pipeline.runner import ProgressCallback, run_pipeline
 

@@ -133,7 +133,7 @@ def test_run_help_lists_the_flags_and_examples():
 def test_models_lists_every_model_with_its_parameter_count(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    from components.models import REGISTRY
+    from components.trainer.models import REGISTRY
 
     for name in REGISTRY:
         assert f"\n{name} " in out

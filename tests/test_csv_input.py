@@ -1,6 +1,6 @@
 import pytest
 
-from components.csv_input import InputError, check_csv, check_rows
+from components.example_gen.csv_input import InputError, check_csv, check_rows
 from conftest import REPO, write_csv
 
 
@@ -52,7 +52,7 @@ def _bytes(path, data):
 def test_trivial_loss_is_the_label_entropy_or_the_median_error(tmp_path):
     import math
 
-    from components.trivial_model import trivial_loss
+    from components.evaluator.trivial_model import trivial_loss
 
     data = write_csv(tmp_path / "d.csv", ["x", "y", "v"], [[1, "a", 1.0], [2, "a", 2.0], [3, "b", ""], [4, "a", 10.0]])
     classes = check_rows(str(data), "y", "multiclass")

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 import tensorflow as tf
 
-from components.distribution import Cluster, choose_strategy, decide, find_tpu, read_cluster
 from components.settings import ConfigError, TrainingSpec, from_dict
+from components.trainer.distribution import Cluster, choose_strategy, decide, find_tpu, read_cluster
 from conftest import REPO
 
 GPUS = ["/device:GPU:0", "/device:GPU:1"]
@@ -134,9 +134,9 @@ MIRRORED_SCRIPT = textwrap.dedent(
     import components
     import numpy as np
     import tensorflow as tf
-    from components.distribution import choose_strategy
-    from components.models import build_model
-    from components.models.inputs import InputSpec, TaskSpec
+    from components.trainer.distribution import choose_strategy
+    from components.trainer.models import build_model
+    from components.trainer.models.inputs import InputSpec, TaskSpec
     from components.settings import ModelSpec
 
     placement = choose_strategy("auto", cpu_devices=2)

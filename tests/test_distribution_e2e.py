@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from components import features
-from components.predict import load_model, predict_examples
-from components.standalone_trainer import trainer_spec
+from components.pusher.predict import load_model, predict_examples
+from components.trainer.standalone import trainer_spec
 from conftest import REPO
 from pipeline.config import load_config
 
@@ -113,7 +113,7 @@ def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_
         log = (tmp_path / f"worker{index}.log").open("w")
         workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "components.standalone_trainer", str(spec_file)],
+                [sys.executable, "-m", "components.trainer.standalone", str(spec_file)],
                 cwd=REPO,
                 env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
                 stdout=log,

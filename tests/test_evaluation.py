@@ -2,7 +2,7 @@ import pytest
 import tensorflow_model_analysis as tfma
 
 from components import features
-from components.evaluation import eval_config
+from components.evaluator.evaluation import eval_config
 from components.settings import EvaluationSpec
 
 

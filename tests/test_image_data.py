@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components import image_data
-from components.preprocessing import decode_image
+from components.example_gen import image_data
 from components.settings import ImageSpec, ImageSplit, InputError
+from components.transform.preprocessing import decode_image
 from conftest import IMAGE_WRITERS, REPO, write_image_tree
 
 

@@ -15,8 +15,9 @@ import pytest
 import tensorflow as tf
 
 from bench import image_accuracy, serving
-from components import features, image_data
-from components.predict import load_model, predict_images
+from components import features
+from components.example_gen import image_data
+from components.pusher.predict import load_model, predict_images
 from conftest import BAD_FILES, REPO, Run, run_cli, shared_run, tree_digest, write_image_tree
 from pipeline.cli import main
 

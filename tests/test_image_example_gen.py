@@ -13,8 +13,9 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
-from components import features, image_data
-from components.image_example_gen import (
+from components import features
+from components.example_gen import image_data
+from components.example_gen.image_example_gen import (
     BAD_IMAGE_COUNT,
     BAD_IMAGES,
     IMAGE_COUNT,

@@ -111,7 +111,7 @@ def test_the_vertex_target_takes_gcs_and_machine_accelerators(tmp_path):
 
 def test_the_pusher_runs_our_staging_executor(gcs_job):
     args = executors(gcs_job)["Pusher"]["args"]
-    assert args[args.index("--executor_class_path") + 1] == "components.pusher.Executor"
+    assert args[args.index("--executor_class_path") + 1] == "components.pusher.push.Executor"
 
 
 def test_only_the_trainer_requests_a_gpu_with_cpu_and_memory(gcs_job):
@@ -186,7 +186,10 @@ def test_beam_args_pass_through_to_the_beam_components(tmp_path):
 
 def test_the_module_functions_named_in_the_spec_are_inside_the_image(gcs_job):
     text = json.dumps(gcs_job)
-    functions = {"preprocessing_fn": "components.preprocessing.preprocessing_fn", "run_fn": "components.trainer.run_fn"}
+    functions = {
+        "preprocessing_fn": "components.transform.preprocessing.preprocessing_fn",
+        "run_fn": "components.trainer.run.run_fn",
+    }
     for key, path in functions.items():
         assert re.search(rf'\\"{key}\\": \\"{re.escape(path)}\\"', text) or f'"{path}"' in text, key
         module = path.rsplit(".", 1)[0]
@@ -344,7 +347,7 @@ def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(
     containers = executors(job)
     assert set(containers) == COMPONENTS - {"CsvExampleGen"} | {"ImageExampleGen"}
     example_gen = containers["ImageExampleGen"]
-    assert example_gen["args"][:2] == ["--executor_class_path", "components.image_example_gen.Executor"]
+    assert example_gen["args"][:2] == ["--executor_class_path", "components.example_gen.image_example_gen.Executor"]
     inputs = job["pipelineSpec"]["root"]["dag"]["tasks"]["ImageExampleGen"]["inputs"]["parameters"]
     assert inputs["input_base"] == {"componentInputParameter": "data_root"}
     assert job["runtimeConfig"]["parameterValues"]["data_root"] == "/pipeline/data/digits_images"

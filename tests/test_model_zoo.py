@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.models import REGISTRY, build_model
-from components.models.conv import vgg_base
-from components.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.settings import AugmentationSpec, ConvSpec, ModelSpec, RnnSpec, SqueezeNetSpec, TransferSpec, VggSpec
+from components.trainer.models import REGISTRY, build_model
+from components.trainer.models.conv import vgg_base
+from components.trainer.models.inputs import ImageInput, InputSpec, TaskSpec
 
 TABULAR = InputSpec(numeric=("a_xf", "b_xf", "c_xf"))
 IMAGE = InputSpec(image=ImageInput("image_xf", (8, 8, 1)))

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.models import REGISTRY, build_model
-from components.models.inputs import InputSpec, TaskSpec
 from components.settings import ModelSpec
+from components.trainer.models import REGISTRY, build_model
+from components.trainer.models.inputs import InputSpec, TaskSpec
 
 INPUTS = InputSpec(numeric=("a_xf", "b_xf"), categorical={"c_xf": 4})
 

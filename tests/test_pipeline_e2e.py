@@ -20,7 +20,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import features
-from components.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
+from components.pusher.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
 from conftest import CSV_PIPELINE_NODES, REPO, Run, run_cli, tree_digest
 from pipeline.cli import main
 

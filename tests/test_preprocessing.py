@@ -12,7 +12,7 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from components import features
-from components.preprocessing import MISSING_STRING, preprocessing_fn
+from components.transform.preprocessing import MISSING_STRING, preprocessing_fn
 
 # As the pipeline's SchemaGen (infer_feature_shape=False) describes CSV columns: all VarLen.
 RAW_SPEC = {
@@ -146,7 +146,7 @@ IMAGE_SPEC = {
 
 def image_rows() -> list[dict]:
     """An RGB, an RGBA and a grey image of different sizes, and a row whose class id is unknown."""
-    from components.image_data import encode_png
+    from components.example_gen.image_data import encode_png
 
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((4, 6, 3), (3, 3, 4), (5, 4, 1), (4, 4, 1))]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from components import pusher
+from components.pusher import push as pusher
 from conftest import REPO, tree_digest
 
 
@@ -80,7 +80,7 @@ def test_a_push_killed_mid_copy_leaves_no_version_and_the_next_push_cleans_up(tm
     model = saved_model(tmp_path / "second", "second", files=200)
     slow_push = (
         "import shutil, sys, time\n"
-        "from components import pusher\n"
+        "from components.pusher import push as pusher\n"
         "copy = shutil.copy2\n"
         "def slow(*args, **kwargs):\n"
         "    time.sleep(0.05)\n"

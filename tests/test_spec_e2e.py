@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.predict import load_model, predict_raw, read_rows
+from components.pusher.predict import load_model, predict_raw, read_rows
 from conftest import CSV_PIPELINE_NODES, REPO
 from pipeline.cli import main
 from pipeline.spec_runner import download_blob

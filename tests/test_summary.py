@@ -2,7 +2,7 @@ from pathlib import Path
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from components.anomalies import read_anomalies
+from components.evaluator.anomalies import read_anomalies
 
 
 def test_anomalies_are_read_per_split_with_the_feature_named(tmp_path: Path):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.models import build_model
-from components.models.inputs import InputSpec, TaskSpec
 from components.settings import EarlyStoppingSpec, ModelSpec, TrainingError, TrainingSpec
-from components.trainer import fit
+from components.trainer.models import build_model
+from components.trainer.models.inputs import InputSpec, TaskSpec
+from components.trainer.run import fit
 
 INPUTS = InputSpec(numeric=("a_xf", "b_xf"))
 
@@ -47,10 +47,10 @@ import components  # first: it selects Keras 2 before TensorFlow is imported
 import numpy as np
 from test_trainer import INPUTS, dataset
 import tensorflow as tf
-from components.models import build_model
-from components.models.inputs import TaskSpec
+from components.trainer.models import build_model
+from components.trainer.models.inputs import TaskSpec
 from components.settings import EarlyStoppingSpec, ModelSpec, TrainingError, TrainingSpec
-from components.trainer import fit
+from components.trainer.run import fit
 tf.keras.utils.set_random_seed(0)
 values = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
 values[40, 0] = np.inf

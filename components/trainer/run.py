@@ -22,12 +22,6 @@ from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
 from components import features
-from components.distribution import Placement, choose_strategy
-from components.linear_weights import LINEAR_FILE, linear_weights
-from components.models import build_model
-from components.models.inputs import ImageInput, InputSpec, TaskSpec
-from components.preprocessing import NUM_OOV_BUCKETS
-from components.serving import make_signatures
 from components.settings import (
     CLASSIFICATION_TASKS,
     DataSpec,
@@ -38,6 +32,12 @@ from components.settings import (
     TrainingSpec,
     from_dict,
 )
+from components.trainer.distribution import Placement, choose_strategy
+from components.trainer.linear_weights import LINEAR_FILE, linear_weights
+from components.trainer.models import build_model
+from components.trainer.models.inputs import ImageInput, InputSpec, TaskSpec
+from components.trainer.serving import make_signatures
+from components.transform.preprocessing import NUM_OOV_BUCKETS
 
 log = logging.getLogger(__name__)
 

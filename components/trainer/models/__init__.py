@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from components.settings import CLASSIFICATION_TASKS, TASKS, ModelSpec
 
 if TYPE_CHECKING:
-    from components.models.inputs import InputSpec, TaskSpec
+    from components.trainer.models.inputs import InputSpec, TaskSpec
 
 # No TensorFlow here: loading a config checks the model's name and task against this table, and
 # a wrong name is reported before TensorFlow is imported. The builders are imported on use.
@@ -40,7 +40,11 @@ class ModelInfo:
         return paragraph.split(". ")[0].rstrip(".")
 
 
-_MLP, _CONV, _TRANSFER = "components.models.mlp", "components.models.conv", "components.models.transfer"
+_MLP, _CONV, _TRANSFER = (
+    "components.trainer.models.mlp",
+    "components.trainer.models.conv",
+    "components.trainer.models.transfer",
+)
 REGISTRY: dict[str, ModelInfo] = {
     info.builder_path.split(":")[1]: info
     for info in (
@@ -52,7 +56,7 @@ REGISTRY: dict[str, ModelInfo] = {
         ModelInfo(f"{_MLP}:mlp_batchnorm_input", TASKS),
         ModelInfo(f"{_MLP}:mnist_mlp", ("multiclass",)),
         ModelInfo(f"{_CONV}:cnn", TASKS, needs_image=True),
-        ModelInfo("components.models.rnn:rnn", CLASSIFICATION_TASKS, needs_image=True),
+        ModelInfo("components.trainer.models.rnn:rnn", CLASSIFICATION_TASKS, needs_image=True),
         ModelInfo(f"{_CONV}:vgg", TASKS, needs_image=True),
         ModelInfo(f"{_CONV}:squeezenet", ("multiclass",), needs_image=True),
         ModelInfo(f"{_TRANSFER}:transfer", TASKS, needs_image=True),
@@ -92,7 +96,7 @@ class CatalogRow:
 
 def example_task(info: ModelInfo, num_classes: int) -> TaskSpec:
     """The task a catalogue entry is shown with: multiclass where it fits, else its first task."""
-    from components.models.inputs import TaskSpec
+    from components.trainer.models.inputs import TaskSpec
 
     if "multiclass" in info.tasks:
         return TaskSpec("multiclass", num_classes)
@@ -101,8 +105,8 @@ def example_task(info: ModelInfo, num_classes: int) -> TaskSpec:
 
 def catalog(image_shape: tuple[int, int, int], num_classes: int, base_model: str = "") -> list[CatalogRow]:
     """Every registered model built for one image shape (dense models read it flattened)."""
-    from components.models.inputs import ImageInput, InputSpec
     from components.settings import TransferSpec
+    from components.trainer.models.inputs import ImageInput, InputSpec
 
     spec = ModelSpec(transfer=TransferSpec(base_model=base_model))
     inputs = InputSpec(image=ImageInput("image", image_shape))
@@ -119,8 +123,8 @@ def catalog(image_shape: tuple[int, int, int], num_classes: int, base_model: str
 
 def model_summary(name: str, image_shape: tuple[int, int, int], num_classes: int, base_model: str = "") -> str:
     """Keras' layer table of one registered model, built for one image shape."""
-    from components.models.inputs import ImageInput, InputSpec
     from components.settings import TransferSpec
+    from components.trainer.models.inputs import ImageInput, InputSpec
 
     lines: list[str] = []
     spec = ModelSpec(name=name, transfer=TransferSpec(base_model=base_model))

@@ -31,7 +31,8 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components import features, image_data
+from components import features
+from components.example_gen import image_data
 from components.settings import DataSpec, ImageSplit, InputError, from_dict
 
 BAD_IMAGES_DIR = "bad_images"  # inside the Examples artifact: one JSON line per skipped file

@@ -14,7 +14,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import features
-from components.models.inputs import TaskSpec
+from components.trainer.models.inputs import TaskSpec
 
 LINEAR_FILE = "linear.json"
 

@@ -1,7 +1,7 @@
 """The Trainer's `run_fn` outside TFX, on a finished pipeline's Transform output.
 
-    python -m components.standalone_trainer SPEC.json
-    TF_CONFIG='{"cluster": {"worker": [...]}, "task": {...}}' python -m components.standalone_trainer SPEC.json
+    python -m components.trainer.standalone SPEC.json
+    TF_CONFIG='{"cluster": {"worker": [...]}, "task": {...}}' python -m components.trainer.standalone SPEC.json
 
 For what the TFX Trainer component cannot do in one process: one process per worker of a
 MultiWorkerMirroredStrategy cluster (each started with its TF_CONFIG; MultiWorkerMirroredStrategy
@@ -23,7 +23,7 @@ from typing import Any
 from tfx.components.trainer import fn_args_utils
 from tfx.types import artifact_utils, standard_artifacts
 
-from components.trainer import run_fn, trainer_settings
+from components.trainer.run import run_fn, trainer_settings
 
 
 def trainer_spec(

@@ -29,7 +29,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import io_utils, path_utils
 
 from components import features
-from components.pusher import latest_version
+from components.pusher.push import latest_version
 from components.settings import InputError
 
 SERVING_DIR_KEY = "serving_dir"

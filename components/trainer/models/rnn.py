@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from components.models.inputs import InputSpec, TaskSpec, finish, image_input
 from components.settings import ModelSpec
+from components.trainer.models.inputs import InputSpec, TaskSpec, finish, image_input
 
 keras = tf.keras
 

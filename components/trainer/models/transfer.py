@@ -11,8 +11,8 @@ import os
 
 import tensorflow as tf
 
-from components.models.inputs import InputSpec, TaskSpec, finish, image_input
 from components.settings import ModelSpec, TransferSpec
+from components.trainer.models.inputs import InputSpec, TaskSpec, finish, image_input
 
 keras = tf.keras
 

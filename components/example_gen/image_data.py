@@ -28,8 +28,8 @@ from typing import Iterable
 import numpy as np
 
 from components import features
+from components.evaluator.trivial_model import entropy
 from components.settings import ImageSplit, InputError
-from components.trivial_model import entropy
 
 
 class _TensorFlowOnUse:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import tensorflow as tf
 
-from components.keras_setup import skip_autograph_for_keras
 from components.settings import AugmentationSpec, ModelSpec
+from components.trainer.keras_setup import skip_autograph_for_keras
 
-skip_autograph_for_keras()  # every process that builds a model imports this; see components/keras_setup.py
+skip_autograph_for_keras()  # every process that builds a model imports this; see components/trainer/keras_setup.py
 
 keras = tf.keras
 

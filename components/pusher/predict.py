@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from components import features
-from components.image_data import IMAGE_EXTENSIONS
-from components.pusher import latest_version
+from components.example_gen.image_data import IMAGE_EXTENSIONS
+from components.pusher.push import latest_version
 from components.settings import InputError
 
 Row = Mapping[str, str]  # a CSV row as csv.DictReader gives it; "" is a missing cell

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from components.models.inputs import InputSpec, TaskSpec, compile_for, finish, image_input
 from components.settings import ModelSpec, SqueezeNetSpec, VggSpec
+from components.trainer.models.inputs import InputSpec, TaskSpec, compile_for, finish, image_input
 
 keras = tf.keras
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from components.models.inputs import InputSpec, TaskSpec, dense_regularizer, feature_inputs, finish
 from components.settings import ModelSpec
+from components.trainer.models.inputs import InputSpec, TaskSpec, dense_regularizer, feature_inputs, finish
 
 keras = tf.keras
 
