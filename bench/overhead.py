@@ -30,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.recipe_runs import run_command  # noqa: E402
 from bench.scaled_data import scaled_penguins  # noqa: E402
 
 COMPONENTS = ("ExampleGen", "StatisticsGen", "Transform", "Trainer", "Evaluator")
@@ -55,30 +56,9 @@ def plain_run(recipe: str, data: Path, epochs: int) -> dict:
 
 def pipeline_run(recipe: str, data: Path, epochs: int, root: Path) -> dict:
     summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--config",
-        str(REPO / "configs" / f"{recipe}.yaml"),
-        "--data",
-        str(data),
-        "--epochs",
-        str(epochs),
-        "--set",
-        "training.early_stopping.enabled=false",
-        "--set",
-        "evaluation.max_loss=100",
-        "--set",
-        "evaluation.min_accuracy=0",
-        "--pipeline-root",
-        str(root / "pipeline"),
-        "--serving-dir",
-        str(root / "serving"),
-        "--summary-json",
-        str(summary_file),
-    ]
+    gate_off = ["--set", "evaluation.max_loss=100", "--set", "evaluation.min_accuracy=0"]
+    epochs_all = ["--epochs", str(epochs), "--set", "training.early_stopping.enabled=false"]
+    command = run_command(recipe, root, summary_file, "--data", str(data), *epochs_all, *gate_off)
     seconds, _ = timed(command)
     summary = json.loads(summary_file.read_text())
     return {"wall": seconds, "summary": summary}

@@ -25,6 +25,10 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.recipe_runs import run_command  # noqa: E402
+
 QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -74,59 +78,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="spec-bench-") as scratch:
         work = Path(scratch)
         local_summary, spec_summary, spec = work / "local.json", work / "spec.json", work / "pipeline.json"
-        local = timed(
-            [
-                sys.executable,
-                "-m",
-                "pipeline",
-                "run",
-                "--config",
-                str(recipe),
-                "--pipeline-root",
-                str(work / "local" / "pipeline"),
-                "--serving-dir",
-                str(work / "local" / "serving"),
-                "--summary-json",
-                str(local_summary),
-            ],
-            QUIET,
-        )
+        pipeline = [sys.executable, "-m", "pipeline"]
+        local = timed(run_command(args.recipe, work / "local", local_summary), QUIET)
         server, s3_env = s3_server(work / "moto.log")
         try:
-            timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "pipeline",
-                    "compile",
-                    "--image",
-                    "keras-tfx:bench",
-                    "--config",
-                    str(recipe),
-                    "--pipeline-root",
-                    f"s3://bench/{args.recipe}",
-                    "--set",
-                    f"kubeflow.image_workdir={REPO}",
-                    "--output",
-                    str(spec),
-                ],
-                QUIET,
-            )
-            executed = timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "pipeline",
-                    "run",
-                    "--spec",
-                    str(spec),
-                    "--workdir",
-                    str(work / "spec"),
-                    "--summary-json",
-                    str(spec_summary),
-                ],
-                {**QUIET, **s3_env},
-            )
+            compile_flags = ["--image", "keras-tfx:bench", "--config", str(recipe), "--output", str(spec)]
+            store = ["--pipeline-root", f"s3://bench/{args.recipe}", "--set", f"kubeflow.image_workdir={REPO}"]
+            timed([*pipeline, "compile", *compile_flags, *store], QUIET)
+            spec_run = ["run", "--spec", str(spec), "--workdir", str(work / "spec")]
+            executed = timed([*pipeline, *spec_run, "--summary-json", str(spec_summary)], {**QUIET, **s3_env})
         finally:
             server.terminate()
         local_components = json.loads(local_summary.read_text())["components"]

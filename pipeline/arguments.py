@@ -102,13 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="execute this compiled Kubeflow spec instead (from `compile`): each task "
         "in its own process, as open-source KFP runs it",
     )
-    run.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="with --spec: a pipeline parameter, e.g. data_root=s3://bucket/rows (repeatable)",
-    )
+    _add_parameter_flag(run, "with --spec: a pipeline parameter, e.g. data_root=s3://bucket/rows (repeatable)")
     run.add_argument(
         "--workdir",
         default=os.path.join("output", "spec-runs"),
@@ -166,15 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
     submit.add_argument("--run-name", help="run name (default: the pipeline's name)")
     submit.add_argument("--namespace", help="Kubernetes namespace (multi-user deployments)")
-    submit.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="runtime parameter, e.g. data_root=gs://bucket/new-rows (repeatable)",
-    )
-    submit.add_argument("--verbose", action="store_true", help="show library logs")
-    submit.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_parameter_flag(submit, "runtime parameter, e.g. data_root=gs://bucket/new-rows (repeatable)")
+    _add_log_flags(submit, "show library logs")
 
     predict = _add_command(
         commands,
@@ -265,8 +252,7 @@ def _add_store_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML recipe whose pipeline root to read")
     parser.add_argument("--pipeline-root", help="a pipeline root (holds metadata.sqlite and runs/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, as for run")
-    parser.add_argument("--verbose", action="store_true", help="show library logs")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_log_flags(parser, "show library logs")
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -277,8 +263,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override any config key, e.g. --set training.batch_size=64 (repeatable)",
     )
-    parser.add_argument("--verbose", action="store_true", help="show TFX and Beam logs")
+    _add_log_flags(parser, "show TFX and Beam logs")
+
+
+def _add_log_flags(parser: argparse.ArgumentParser, verbose: str) -> None:
+    parser.add_argument("--verbose", action="store_true", help=verbose)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def _add_parameter_flag(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
 def _shape(text: str) -> tuple[int, int, int]:

@@ -31,6 +31,7 @@ from tfx.utils import io_utils, path_utils
 from components import features
 from components.pusher.push import latest_version
 from components.settings import InputError
+from components.tfx_types import ArtifactDict, ExecProperties
 
 SERVING_DIR_KEY = "serving_dir"
 _TFX = standard_component_specs.EvaluatorSpec
@@ -54,12 +55,7 @@ class ProductionEvaluatorSpec(ComponentSpec):
 class Executor(tfx_evaluator.Executor):
     """TFX's Evaluator, with the newest pushed version as the baseline model (if there is one)."""
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
+    def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: ExecProperties) -> None:
         exec_properties = dict(exec_properties)
         serving_dir = exec_properties.pop(SERVING_DIR_KEY)
         production = latest_version(serving_dir)

@@ -34,6 +34,7 @@ from tfx.utils import proto_utils
 from components import features
 from components.example_gen import image_data
 from components.settings import DataSpec, ImageSplit, InputError, from_dict
+from components.tfx_types import ArtifactDict, ExecProperties
 
 BAD_IMAGES_DIR = "bad_images"  # inside the Examples artifact: one JSON line per skipped file
 # Custom properties of the Examples artifact (the run summary reads them).
@@ -47,12 +48,7 @@ ARRAY_CHUNK = 2000  # array rows per Beam element
 class Executor(base_beam_executor.BaseBeamExecutor):
     """Reads every stored split, checks each image, writes train/eval(/test) splits."""
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
+    def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: ExecProperties) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         data = read_settings(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY])
         root = exec_properties[standard_component_specs.INPUT_BASE_KEY]

@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any
 
 from absl import logging
-from tfx import types
 from tfx.components.pusher import executor as tfx_pusher
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
+
+from components.tfx_types import ArtifactDict, ExecProperties
 
 STAGING_PREFIX = ".staging-"
 
@@ -33,12 +33,7 @@ class PushError(RuntimeError):
 
 
 class Executor(tfx_pusher.Executor):
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
+    def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: ExecProperties) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         model_push = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
         if not self.CheckBlessing(input_dict):
