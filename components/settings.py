@@ -1,4 +1,5 @@
-"""Typed settings shared by the wiring and by the component code that runs inside TFX.
+"""Every typed setting of a run, `RunConfig` and its sections: shared by the wiring and by the
+component code that runs inside TFX (pipeline/config.py loads a recipe into them).
 
 The pipeline hands these to Transform and Trainer as `custom_config` (plain JSON), and the
 component code reads them back with `from_dict`, so both sides agree on one typed schema.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -405,3 +408,178 @@ class EvaluationSpec:
             raise ConfigError(f"evaluation.max_loss: must be >= 0, got {self.max_loss}")
         if self.baseline_tolerance < 0:
             raise ConfigError(f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}")
+
+
+# --- The run as a whole: its sections beyond the component specs above, and RunConfig. ---
+
+AUTO_MODEL = "auto"
+METADATA_FILE = "metadata.sqlite"  # ML Metadata's SQLite store, in the pipeline root
+# None: Beam's defaults, the in-memory DirectRunner with one worker (on small data a multi-process
+# runner spends more on start-up than on work). Empty on purpose: given any Beam args, each TFX
+# Beam component first builds an sdist of TFX itself for remote workers (about 2.5 s apiece,
+# four components a run), which a local DirectRunner never reads.
+DEFAULT_BEAM_ARGS: list[str] = []
+KUBEFLOW_BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+
+
+@dataclass
+class SplitSpec:
+    """Hash-bucket split of the CSV rows into train and eval (2:1 by default)."""
+
+    train: int = 2
+    eval: int = 1
+
+    def validate(self) -> None:
+        if self.train <= 0 or self.eval <= 0:
+            raise ConfigError(f"split: both buckets must be > 0, got train={self.train} eval={self.eval}")
+
+
+@dataclass
+class OutputSpec:
+    """Where TFX keeps artifacts and ML Metadata, and where blessed models are pushed."""
+
+    pipeline_root: str = ""  # default: output/<name>/pipeline
+    serving_dir: str = ""  # default: output/<name>/serving
+
+
+@dataclass
+class RunnerSpec:
+    """`beam`/`local` run here; `kubeflow` is set by `compile` (the pipeline runs on a cluster).
+
+    `beam_args` reach every Beam-based component (ExampleGen, StatisticsGen, Transform,
+    Evaluator) in local runs; `kubeflow.beam_args` in Kubeflow pods. docs/kubeflow.md has
+    DirectRunner multi-processing and Dataflow/Flink/Spark examples."""
+
+    kind: Literal["beam", "local", "kubeflow"] = "beam"
+    beam_args: list[str] = field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
+
+
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(K|M|G|T|Ki|Mi|Gi|Ti)$")
+_TO_GB = {
+    "K": 1e-6,
+    "M": 1e-3,
+    "G": 1.0,
+    "T": 1e3,
+    "Ki": 1024 / 1e9,
+    "Mi": 1024**2 / 1e9,
+    "Gi": 1024**3 / 1e9,
+    "Ti": 1024**4 / 1e9,
+}
+
+
+@dataclass
+class ResourceRequest:
+    """What one component's pod asks Kubernetes for on Kubeflow.
+
+    `accelerator_type` is the Kubernetes resource on open-source Kubeflow Pipelines
+    (`nvidia.com/gpu`) or the machine accelerator on Vertex AI Pipelines (`NVIDIA_TESLA_T4`,
+    `NVIDIA_TESLA_A100`, `TPU_V3`...)."""
+
+    cpu: float = 0.0  # cores requested (0: the cluster's default)
+    memory: str = ""  # e.g. "16G" or "15Gi" ("": the cluster's default)
+    accelerator_type: str = ""
+    accelerator_count: int = 0
+
+    def validate(self, key: str) -> None:
+        if self.cpu < 0:
+            raise ConfigError(f"{key}.cpu: must be >= 0, got {self.cpu}")
+        if self.memory and not _QUANTITY.match(self.memory):
+            raise ConfigError(f"{key}.memory: expected a quantity such as 16G or 15Gi, got {self.memory!r}")
+        if self.accelerator_count < 0:
+            raise ConfigError(f"{key}.accelerator_count: must be >= 0, got {self.accelerator_count}")
+        if bool(self.accelerator_type) != bool(self.accelerator_count):
+            raise ConfigError(
+                f"{key}.accelerator_type and accelerator_count: set both (e.g. nvidia.com/gpu and 1) or neither"
+            )
+
+    @property
+    def memory_gb(self) -> float:
+        number, unit = _QUANTITY.match(self.memory).groups()
+        return float(number) * _TO_GB[unit]
+
+
+# Where a compiled pipeline runs: open-source Kubeflow Pipelines v2, or Vertex AI Pipelines.
+TARGETS = ("kubeflow", "vertex")
+# `accelerator_type: gpu` is each target's usual GPU: a Kubernetes resource on open-source KFP,
+# a machine accelerator on Vertex AI.
+GPU = "gpu"
+TARGET_GPU = {"kubeflow": "nvidia.com/gpu", "vertex": "NVIDIA_TESLA_T4"}
+# The artifact stores each target's pods can use. On open-source KFP the launcher maps only
+# gs://, s3:// and minio:// to the pod's disk (LocalPathForURI in backend/src/v2/component/
+# launcher_v2.go), and TFX's executors open the `uri` itself with tf.io.gfile, which knows gs://
+# and (tensorflow-io) s3:// but no minio://: MinIO is reached as s3:// with S3_ENDPOINT.
+TARGET_STORES = {"kubeflow": ("gs://", "s3://"), "vertex": ("gs://",)}
+
+
+@dataclass
+class KubeflowSpec:
+    """How `compile` builds the Kubeflow Pipelines spec, for `target` kubeflow (open-source KFP
+    v2) or vertex (Vertex AI Pipelines).
+
+    Only the Trainer asks for an accelerator by default; the Evaluator gets one when its
+    section sets it. `image_workdir` is where the image holds this project: relative paths in
+    a recipe (the shipped data) are resolved there, not on the machine that compiles."""
+
+    target: Literal["kubeflow", "vertex"] = "kubeflow"
+    image: str = ""
+    image_workdir: str = "/pipeline"
+    # Beam in each pod: DirectRunner over all the pod's cores (see docs/kubeflow.md for Dataflow).
+    beam_args: list[str] = field(default_factory=lambda: list(KUBEFLOW_BEAM_ARGS))
+    trainer: ResourceRequest = field(
+        default_factory=lambda: ResourceRequest(cpu=4, memory="16G", accelerator_type=GPU, accelerator_count=1)
+    )
+    evaluator: ResourceRequest = field(default_factory=ResourceRequest)
+
+    def validate(self) -> None:
+        if self.target not in TARGETS:
+            raise ConfigError(f"kubeflow.target: one of {', '.join(TARGETS)}, got {self.target!r}")
+        for key in ("trainer", "evaluator"):  # each request validated itself when loaded
+            request = getattr(self, key)
+            _check_accelerator_name(f"kubeflow.{key}.accelerator_type", request.accelerator_type, self.target)
+        if not self.image_workdir.startswith("/"):
+            raise ConfigError(f"kubeflow.image_workdir: must be an absolute path, got {self.image_workdir!r}")
+
+    def for_target(self) -> "KubeflowSpec":
+        """`gpu` replaced by the target's GPU name."""
+
+        def named(request: ResourceRequest) -> ResourceRequest:
+            if request.accelerator_type != GPU:
+                return request
+            return dataclasses.replace(request, accelerator_type=TARGET_GPU[self.target])
+
+        return dataclasses.replace(self, trainer=named(self.trainer), evaluator=named(self.evaluator))
+
+
+def _check_accelerator_name(key: str, name: str, target: str) -> None:
+    """Open-source KFP asks Kubernetes for a resource (`nvidia.com/gpu`, `google.com/tpu`);
+    Vertex AI for a machine accelerator (`NVIDIA_TESLA_T4`, `TPU_V3`). The other kind of name
+    compiles but never schedules."""
+    if not name or name == GPU:
+        return
+    if target == "kubeflow" and "/" not in name:
+        raise ConfigError(
+            f"{key}: open-source Kubeflow asks Kubernetes for a resource such as "
+            f"nvidia.com/gpu or google.com/tpu, got {name!r} (a Vertex AI name: use --target vertex)"
+        )
+    if target == "vertex" and "/" in name:
+        raise ConfigError(
+            f"{key}: Vertex AI takes a machine accelerator such as NVIDIA_TESLA_T4 or TPU_V3, "
+            f"got the Kubernetes resource {name!r}"
+        )
+
+
+@dataclass
+class RunConfig:
+    name: str = ""  # pipeline name; default: the data file's stem
+    data: DataSpec = field(default_factory=DataSpec)
+    split: SplitSpec = field(default_factory=SplitSpec)
+    model: ModelSpec = field(default_factory=lambda: ModelSpec(name=AUTO_MODEL))
+    training: TrainingSpec = field(default_factory=TrainingSpec)
+    evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+    output: OutputSpec = field(default_factory=OutputSpec)
+    runner: RunnerSpec = field(default_factory=RunnerSpec)
+    kubeflow: KubeflowSpec = field(default_factory=KubeflowSpec)
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.output.pipeline_root, METADATA_FILE)

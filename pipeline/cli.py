@@ -197,7 +197,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from pipeline.config import METADATA_FILE
+    from components.settings import METADATA_FILE
 
     found = [
         record for root in _pipeline_roots(args) for record in records.list_runs(os.path.join(root, METADATA_FILE))

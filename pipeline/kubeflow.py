@@ -24,8 +24,7 @@ from typing import Any
 import yaml
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 
-from components.settings import ConfigError
-from pipeline.config import RunConfig
+from components.settings import ConfigError, RunConfig
 from pipeline.pipeline import create_pipeline, runtime_parameter_values
 
 # The container entrypoint of our image (see Dockerfile): TFX's, made to take OSS KFP's inputs.

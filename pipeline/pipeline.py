@@ -39,9 +39,9 @@ from components.evaluator.evaluation import eval_config
 from components.evaluator.production import ProductionEvaluator
 from components.example_gen.image_example_gen import ImageExampleGen
 from components.pusher.push import Executor as StagingPusherExecutor
+from components.settings import ResourceRequest, RunConfig
 from components.trainer.run import run_fn, trainer_settings
 from components.transform.preprocessing import preprocessing_fn
-from pipeline.config import ResourceRequest, RunConfig
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 # The folder ExampleGen reads: a run on Kubeflow may point it at other data of the same columns.

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import ConfigError, InputError  # noqa: F401 - the errors a user can fix, for the CLI
-from pipeline.config import RunConfig, check_files, load_config, take_described_layout
+from components.settings import ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
+from pipeline.config import check_files, load_config, take_described_layout
 
 
 @dataclass(frozen=True)

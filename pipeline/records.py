@@ -168,8 +168,8 @@ def pipeline_roots(given: str | None, recipe_root: str | None) -> list[str]:
     """The given pipeline root, else the recipe's, else every pipeline root under ./output."""
     import glob
 
-    from components.settings import ConfigError
-    from pipeline.config import DEFAULT_OUTPUT_DIR, METADATA_FILE
+    from components.settings import METADATA_FILE, ConfigError
+    from pipeline.config import DEFAULT_OUTPUT_DIR
 
     if given:
         roots = [given]

@@ -13,9 +13,8 @@ import absl.logging
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-from components.settings import ConfigError
+from components.settings import ConfigError, RunConfig
 from components.trainer.distribution import split_cpu
-from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
 from pipeline.progress import ComponentProgress, ProgressCallback
 from pipeline.report import write_report

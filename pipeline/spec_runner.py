@@ -39,8 +39,7 @@ from google.protobuf import json_format, struct_pb2
 from kfp.local import executor_output_utils, graph_utils, placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from components.settings import ConfigError
-from pipeline.config import RunConfig, from_dict
+from components.settings import ConfigError, RunConfig, from_dict
 from pipeline.kfp_entrypoint import LAUNCHER_LOG_OUTPUT, configure_object_storage, s3_objects, split_uri
 from pipeline.kubeflow import CONFIG_KEY, check_executors, read_job
 from pipeline.pipeline import DATA_ROOT_PARAMETER

@@ -18,9 +18,9 @@ from tfx.dsl.io import fileio
 from components.evaluator.anomalies import read_anomalies
 from components.evaluator.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
 from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
+from components.settings import RunConfig
 from components.trainer.linear_weights import LINEAR_FILE
 from components.trainer.run import HISTORY_FILE, MODEL_FILE
-from pipeline.config import RunConfig
 from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run
 from pipeline.records import uri as _uri
 
