@@ -38,7 +38,7 @@ from sklearn.svm import SVC, SVR  # noqa: E402
 
 import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
+from pipeline.preflight import load as load_config  # noqa: E402
 
 RECIPES = [
     "penguins",

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.recipe_runs import cached_run  # noqa: E402
 from components.trainer.standalone import trainer_spec  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
+from pipeline.preflight import load as load_config  # noqa: E402
 
 STRATEGIES = {
     "default": {"training.strategy": "default"},

@@ -1,11 +1,12 @@
 """Preflight: what every command does before TFX, Beam or TensorFlow start, in one place.
 
-`run`, `sweep` (per row), `compile` and the benchmarks go through `prepare`: the config is loaded
-and validated, the files it names checked, and the data read once — CSV header and label, every
-row (ragged rows, text in numeric columns, too few classes), or the image layout — which also
-gives the gate's default bound when the recipe sets none (components/evaluator/trivial_model.py). The
-commands get one resolved `Prepared`. None of this imports TensorFlow for CSV data, so a mistake
-is reported in a fraction of a second (bench/fast_answers.py).
+`run` and `compile` go through `prepare`: the config is loaded and validated, the files it names
+checked, and the data read once (the CSV header and label, then every row: ragged rows, text in
+numeric columns, too few classes; or the image layout), which also gives the gate's default bound
+when the recipe sets none (components/evaluator/trivial_model.py). `sweep` (whose rows lift the
+bounds), `report --config`, `runs --config` and the benchmarks go through `load`: the config
+alone. None of this imports TensorFlow for CSV data, so a mistake is reported in a fraction of a
+second (bench/fast_answers.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Prepared:
     computed_bound: bool  # evaluation.max_loss was not set: it is the trivial model's loss
 
 
-def load(config_file: str | None, overrides: dict[str, Any]) -> RunConfig:
+def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """The config alone (report, runs): loaded and validated, the data not read."""
     return load_config(config_file, overrides)
 

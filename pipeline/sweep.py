@@ -20,7 +20,7 @@ import yaml
 
 from components.settings import ConfigError, RunConfig, from_dict
 from components.trainer.models import default_model
-from pipeline.config import load_config
+from pipeline.preflight import load as load_config
 from pipeline.runner import ProgressCallback, run_pipeline
 
 # A baseline tolerance no model can exceed: the sweep's rows are not gated against each other.
