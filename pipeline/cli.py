@@ -197,10 +197,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from components.settings import METADATA_FILE
-
-    found = [
-        record for root in _pipeline_roots(args) for record in records.list_runs(os.path.join(root, METADATA_FILE))
-    ]
+    found = [record for root in _pipeline_roots(args) for record in records.list_runs(root)]
     print(output.format_runs(sorted(found, key=lambda record: record["started"])))
     return output.EXIT_OK

@@ -77,9 +77,12 @@ def run_nodes(store: mlmd.MetadataStore, run: metadata_store_pb2.Context, pipeli
     return nodes
 
 
-def list_runs(metadata_path: str) -> list[dict[str, Any]]:
-    """Every recorded run of every pipeline in the store, oldest first: when, state, gated metric
-    values, blessed, and the pushed version."""
+def list_runs(pipeline_root: str) -> list[dict[str, Any]]:
+    """Every recorded run of every pipeline in the root's store, oldest first: when, state, gated
+    metric values, blessed, and the pushed version."""
+    from components.settings import METADATA_FILE
+
+    metadata_path = os.path.join(pipeline_root, METADATA_FILE)
     store = mlmd.MetadataStore(connection(metadata_path))
     records = []
     for pipeline in store.get_contexts_by_type("pipeline"):
