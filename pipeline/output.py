@@ -1,6 +1,6 @@
 """What the commands print: run summaries, run tables, the compile report, the model catalogue,
-errors; and how the terminal is kept readable. The CLI (pipeline/cli.py) parses and dispatches;
-every line a user reads is written here.
+predictions, errors; and how the terminal is kept readable. The CLI (pipeline/cli.py) parses,
+dispatches and prints these (plus one-line confirmations such as `report: PATH`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from components.evaluator.trivial_model import trivial_loss
 from components.settings import ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
 from pipeline.config import check_files, load_config, take_described_layout
 
@@ -49,8 +50,6 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
     else:
         labels = _checked_rows(config, local)
         what = f"label {config.data.label!r}"
-        from components.evaluator.trivial_model import trivial_loss
-
         bound = trivial_loss(labels, config.data.task) if labels is not None else None
     if config.evaluation.max_loss is not None:
         return Prepared(config, what, computed_bound=False)
