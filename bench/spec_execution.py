@@ -16,17 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import s3_server  # noqa: E402
 from bench.recipe_runs import run_command  # noqa: E402
 
 QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -40,36 +39,6 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.monotonic() - started
 
 
-def s3_server(log: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(endpoint, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    env = {
-        "S3_ENDPOINT": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_REGION": "us-east-1",
-    }
-    import boto3
-
-    boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench"
-    ).create_bucket(Bucket="bench")
-    return server, env
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="penguins")
@@ -80,15 +49,16 @@ def main() -> None:
         local_summary, spec_summary, spec = work / "local.json", work / "spec.json", work / "pipeline.json"
         pipeline = [sys.executable, "-m", "pipeline"]
         local = timed(run_command(args.recipe, work / "local", local_summary), QUIET)
-        server, s3_env = s3_server(work / "moto.log")
+        server = s3_server.start(work / "moto.log")
+        server.bucket("bench")
         try:
             compile_flags = ["--image", "keras-tfx:bench", "--config", str(recipe), "--output", str(spec)]
             store = ["--pipeline-root", f"s3://bench/{args.recipe}", "--set", f"kubeflow.image_workdir={REPO}"]
             timed([*pipeline, "compile", *compile_flags, *store], QUIET)
             spec_run = ["run", "--spec", str(spec), "--workdir", str(work / "spec")]
-            executed = timed([*pipeline, *spec_run, "--summary-json", str(spec_summary)], {**QUIET, **s3_env})
+            executed = timed([*pipeline, *spec_run, "--summary-json", str(spec_summary)], {**QUIET, **server.env})
         finally:
-            server.terminate()
+            server.stop()
         local_components = json.loads(local_summary.read_text())["components"]
         spec_components = json.loads(spec_summary.read_text())["components"]
     print(f"| {args.recipe} | local `pipeline run` | `pipeline run --spec` (s3://) | ratio |")

@@ -1,3 +1,18 @@
 """Pipeline wiring, config, runners and CLI. Importing it pins Keras 2 (see `components`)."""
 
+import logging
+import os
+import sys
+from typing import NoReturn
+
 import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
+
+
+def exit_skipping_teardown(code: int) -> NoReturn:
+    """Flushes what was printed and logged, then leaves with `code` without the interpreter's
+    teardown: there, C++ destructors (tensorflow-io's S3 client, protobuf, MLMD) can abort with
+    "pure virtual method called" (exit code 134) after the work is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

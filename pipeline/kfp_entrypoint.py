@@ -27,7 +27,8 @@ before TFX's own `_run_executor` runs (tests/test_kfp_entrypoint.py feeds each s
    are deleted (s3:// through boto3, gs:// through google-cloud-storage).
 4. **Exit.** Some C++ destructors (protobuf, MLMD, the S3 client) can abort the interpreter's
    shutdown with "pure virtual method called", failing a task whose work is done. Once TFX has
-   written the executor output file, the process leaves with `os._exit(0)`.
+   written the executor output file, the process leaves without the teardown
+   (`pipeline.exit_skipping_teardown`).
 
 Object storage: `s3://` needs `S3_ENDPOINT` (tensorflow-io's filesystem, registered by
 `components`); Beam reads and writes through boto3, which takes `AWS_ENDPOINT_URL` (set here from
@@ -36,7 +37,6 @@ Object storage: `s3://` needs `S3_ENDPOINT` (tensorflow-io's filesystem, registe
 
 from __future__ import annotations
 
-import logging as std_logging
 import os
 import sys
 from typing import Iterable
@@ -48,6 +48,7 @@ from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
 
 import components  # noqa: F401 - Keras 2 and s3:// before TensorFlow loads
+from pipeline import exit_skipping_teardown
 
 LAUNCHER_LOG_OUTPUT = "executor-logs"
 
@@ -68,10 +69,7 @@ def main(argv: list[str]) -> None:
     for output in executor_input.outputs.artifacts.values():
         for artifact in output.artifacts:
             remove_directory_markers(artifact.uri)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    std_logging.shutdown()
-    os._exit(0)
+    exit_skipping_teardown(0)
 
 
 def normalize_executor_input(

@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +110,22 @@ def shared_run(tmp_path_factory, name: str, build) -> Run:
     return Run(**{**stored, "serving_dir": Path(stored["serving_dir"])})
 
 
+# What a fast answer must not wait for (bench/fast_answers.py times it).
+HEAVY_MODULES = ("tensorflow", "tfx", "apache_beam", "keras", "tf_keras", "tensorflow_model_analysis")
+_PROBE = (
+    "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
+    f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_MODULES!r}))\n"
+    "print('RESULT', code, heavy)\n"
+)
+
+
+def cli_in_a_fresh_process(*args: str) -> tuple[subprocess.CompletedProcess, str]:
+    """`python -m pipeline ARGS` as a user runs it, and its last line: `RESULT <exit code> <the
+    heavy modules it imported>`."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    return done, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
 def tree_digest(path: Path) -> dict[str, str]:
     return {
         str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()
@@ -183,66 +201,10 @@ def earlier_push(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path / "serving", tree_digest(tmp_path / "serving")
 
 
-@dataclass
-class S3Server:
-    """An S3-compatible server on 127.0.0.1 (moto's, from PyPI) and the variables that reach it:
-    S3_ENDPOINT for tensorflow-io's s3:// (a URL: it ignores S3_USE_HTTPS), AWS_* for boto3."""
-
-    endpoint: str
-    env: dict[str, str]
-
-    def client(self):
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    def bucket(self, name: str) -> str:
-        self.client().create_bucket(Bucket=name)
-        return name
-
-
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from bench import s3_server
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = tmp_path_factory.mktemp("s3") / "moto.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(endpoint, timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the S3 server did not start: {log.read_text()}")
-            time.sleep(0.2)
-    env = {
-        "S3_ENDPOINT": endpoint,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    yield S3Server(endpoint, env)
-    server.terminate()
-    server.wait(timeout=30)
+    server = s3_server.start(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()

@@ -1,11 +1,8 @@
 """The CLI's contract for bad input: one clear message, exit code 2, nothing run."""
 
-import subprocess
-import sys
-
 import pytest
 
-from conftest import REPO, tree_digest, write_image_tree
+from conftest import REPO, cli_in_a_fresh_process, tree_digest, write_image_tree
 from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
 
 PENGUINS = str(REPO / "configs" / "penguins.yaml")
@@ -221,12 +218,6 @@ def test_report_without_runs_says_how_to_get_one(capsys, tmp_path, monkeypatch):
 def test_mistakes_are_reported_before_tensorflow_tfx_or_beam_are_imported(args, message):
     """A fresh process, as a user runs it: the answer must not wait for TensorFlow's import
     (bench/fast_answers.py times it)."""
-    probe = (
-        "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
-        "               & {'tensorflow', 'tfx', 'apache_beam', 'keras', 'tf_keras'})\n"
-        "print('RESULT', code, heavy)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done, result = cli_in_a_fresh_process(*args)
     assert message in done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "RESULT 2 []", done.stdout + done.stderr
+    assert result == "RESULT 2 []", done.stdout + done.stderr

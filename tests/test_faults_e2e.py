@@ -57,23 +57,15 @@ def test_a_model_in_production_that_does_not_load_stops_the_gate_and_stays(tmp_p
     assert tree_digest(serving) == digests
 
 
+def penguins_command(tmp_path: Path, *flags: str) -> list[str]:
+    """`pipeline run` of the penguins recipe as its own process, under tmp_path (pipeline/, serving/)."""
+    outputs = ["--pipeline-root", str(tmp_path / "pipeline"), "--serving-dir", str(tmp_path / "serving")]
+    recipe = str(REPO / "configs" / "penguins.yaml")
+    return [sys.executable, "-m", "pipeline", "run", "--config", recipe, *flags, *outputs]
+
+
 def test_a_run_killed_in_the_trainer_finishes_from_the_cache_when_run_again(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--config",
-        str(REPO / "configs" / "penguins.yaml"),
-        "--epochs",
-        "200",
-        "--set",
-        "training.early_stopping.enabled=false",
-        "--pipeline-root",
-        str(tmp_path / "pipeline"),
-        "--serving-dir",
-        str(tmp_path / "serving"),
-    ]
+    command = penguins_command(tmp_path, "--epochs", "200", "--set", "training.early_stopping.enabled=false")
     first = subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
@@ -129,20 +121,7 @@ def test_a_run_killed_while_pushing_leaves_no_partial_version_and_finishes_when_
     hooks = tmp_path / "hooks"  # every file copy of the first run takes half a second
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SLOW_COPY)
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--config",
-        str(REPO / "configs" / "penguins.yaml"),
-        "--epochs",
-        "15",
-        "--pipeline-root",
-        str(tmp_path / "pipeline"),
-        "--serving-dir",
-        str(serving),
-    ]
+    command = penguins_command(tmp_path, "--epochs", "15")
     first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(hooks)})
     deadline = time.monotonic() + 600
     while not any(p.name.startswith(".staging-") for p in serving.iterdir()):

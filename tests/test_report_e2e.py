@@ -11,12 +11,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from conftest import cli_in_a_fresh_process
 from pipeline.cli import main
 from pipeline.report import CONTENT_SECURITY_POLICY
 
@@ -131,16 +131,9 @@ def test_runs_reads_no_tensorflow(penguins):
     """`runs` answers from ML Metadata and the runs' summary files alone (bench/fast_answers.py
     times it): a fresh process imports neither TensorFlow, TFX, Beam nor TFMA."""
     root = str(Path(penguins.summary["summary_file"]).parents[2])
-    probe = (
-        "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tfx', 'apache_beam', "
-        "'tensorflow_model_analysis'})\nprint('RESULT', code, heavy)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "runs", "--pipeline-root", root], capture_output=True, text=True, timeout=120
-    )
+    done, result = cli_in_a_fresh_process("runs", "--pipeline-root", root)
     assert penguins.summary["run_id"] in done.stdout
-    assert done.stdout.strip().splitlines()[-1] == "RESULT 0 []", done.stdout + done.stderr
+    assert result == "RESULT 0 []", done.stdout + done.stderr
 
 
 def test_report_and_runs_name_a_pipeline_root_without_runs(tmp_path, capsys):
