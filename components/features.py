@@ -27,10 +27,17 @@ SERVING_EXAMPLES_SIGNATURE = "serving_default"  # serialized tf.Example with raw
 SERVING_RAW_SIGNATURE = "serving_raw"  # one named tensor per raw feature
 TRANSFORM_SIGNATURE = "transform_features"  # raw tf.Example -> transformed features (TFMA)
 
+# The exported model's function for Python callers: `serving_raw`'s columns as a dict, numeric
+# ones as any int or float dtype (see components/trainer/serving.py).
+SERVE_COLUMNS_FUNCTION = "serve_columns"
+# The class names in class-id order, one per line, in the SavedModel's assets/.
+CLASS_NAMES_ASSET = "class_names.txt"
+
 # Outputs of the serving signatures.
-PROBABILITIES = "probabilities"  # classification: [n, classes] ([n, 1] for binary)
-CLASS_IDS = "class_ids"
-CLASSES = "classes"
+PROBABILITIES = "probabilities"  # classification: [n, classes] ([n, 1] for binary: the second class's)
+CLASS_IDS = "class_ids"  # the predicted class's id: its position in CLASS_NAMES
+CLASSES = "classes"  # the predicted class's name
+CLASS_NAMES = "class_names"  # [n, classes]: every class's name in id order, naming PROBABILITIES' columns
 PREDICTIONS = "predictions"  # regression: [n, 1]
 
 # The Evaluator's blessing: which pushed version (the model in production) the candidate was

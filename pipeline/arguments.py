@@ -64,6 +64,7 @@ REPORT_EXAMPLES = """examples:
 
 RUNS_EXAMPLES = """examples:
   python -m pipeline runs                                    # every pipeline under ./output
+  python -m pipeline runs --json                             # the same, as JSON for scripts
   python -m pipeline runs --config configs/digits_cnn.yaml
   python -m pipeline runs --pipeline-root /tmp/my-run/pipeline
 """
@@ -79,18 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="TFX pipeline for Keras models: ingest, check, standardize, train, gate, push.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # --version's line as written
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True)
     run = _add_command(
         commands,
         "run",
-        help="run the pipeline locally on a CSV file or folder",
+        help="run the pipeline locally on a CSV file or folder, or image data",
         description="Run the whole pipeline locally and print a summary.",
         epilog=RUN_EXAMPLES,
     )
     _add_recipe_flags(
         run,
-        data="CSV file, or a folder of CSV files with one header",
+        data="the data: a CSV file or a folder of CSVs with one header; an image folder (one "
+        "sub-folder per class, optionally under train/ validation/ test/); an .npz file of MNIST-style "
+        "arrays; or a folder of IDX files",
         epochs="maximum epochs (early stopping may end sooner)",
         pipeline_root="TFX artifacts and ML Metadata (default output/<name>/pipeline)",
         serving_dir="where blessed models are pushed (default output/<name>/serving)",
@@ -141,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--output", default="pipeline.json", help="where to write the spec (default pipeline.json)")
     _add_recipe_flags(
         compile_,
-        data="CSV file or folder as the pods see it (gs://..., or a path in the image)",
+        data="the data as the pods see it (gs://..., or a path in the image): CSV file or folder, "
+        "image folder, .npz file or IDX folder",
         epochs="maximum epochs",
         pipeline_root="artifact store: gs://bucket/path or s3://bucket/path",
         serving_dir="where blessed models are pushed (default <pipeline-root>/serving)",
@@ -180,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="image files (.png .jpg .jpeg .bmp .gif), or .csv / .json / .jsonl files of raw rows for a tabular model",
     )
+    predict.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="predict rows of a file that lacks a feature column as if every such cell were empty "
+        "(imputed as in training); without it, a missing column is an error",
+    )
     predict.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
@@ -203,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUNS_EXAMPLES,
     )
     _add_store_flags(runs)
+    runs.add_argument(
+        "--json",
+        action="store_true",
+        help="print the runs as a JSON list (started as seconds since the epoch and as ISO 8601 UTC)",
+    )
 
     models = _add_command(
         commands,
@@ -226,6 +243,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version_text() -> str:
+    """This project's version and the stack it runs on, read from the installed packages'
+    metadata (nothing is imported: `--version` answers at once)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"keras-tfx-pipeline {installed('keras-tfx-pipeline')} (TFX {installed('tfx')}, "
+        f"TensorFlow {installed('tensorflow')}, Keras 2 through tf_keras {installed('tf-keras')}, "
+        f"Apache Beam {installed('apache-beam')}, kfp {installed('kfp')})"
+    )
+
+
 def _add_command(commands: Any, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with its examples, laid out as written."""
     return commands.add_parser(
@@ -241,7 +276,11 @@ def _add_recipe_flags(
     parser.add_argument("--data", help=data)
     parser.add_argument("--label", help="label column")
     parser.add_argument("--task", choices=["binary", "multiclass", "regression"])
-    parser.add_argument("--model", help="registered model name (default: by task)")
+    parser.add_argument(
+        "--model",
+        help="a registered model (see `models`), or your own builder as package.module:function "
+        "(docs/own-model.md); default: by task",
+    )
     parser.add_argument("--epochs", type=int, help=epochs)
     parser.add_argument("--pipeline-root", help=pipeline_root)
     parser.add_argument("--serving-dir", help=serving_dir)

@@ -16,17 +16,20 @@ from matplotlib.figure import Figure
 _TRAIN, _VALIDATION = "#1f77b4", "#ff7f0e"
 
 
-def learning_curves(history: dict[str, list[float]], kept_epoch: int, stopped_early: bool, metric: str | None) -> str:
+def learning_curves(
+    history: dict[str, list[float]], kept_epoch: int, stopped_early: bool, metric: str | None, first_epoch: int = 1
+) -> str:
     """Loss (and `metric`, e.g. accuracy), train vs validation per epoch, with the epochs marked.
 
     The kept epoch is the one whose weights EarlyStopping restored (or the last epoch without
-    early stopping); the stop epoch is the last epoch run when early stopping ended training."""
+    early stopping); the stop epoch is the last epoch run when early stopping ended training.
+    The lists start at `first_epoch` (later than 1 when the Trainer resumed from its backup)."""
     names = ["loss"] + ([metric] if metric and metric in history else [])
     figure = Figure(figsize=(5.2 * len(names), 3.6), layout="constrained")
-    epochs_run = len(history["loss"])
+    epochs_run = first_epoch + len(history["loss"]) - 1
     for position, name in enumerate(names, start=1):
         axes = figure.add_subplot(1, len(names), position)
-        epochs = range(1, epochs_run + 1)
+        epochs = range(first_epoch, epochs_run + 1)
         axes.plot(epochs, history[name], color=_TRAIN, marker=".", label=f"train {name}")
         if f"val_{name}" in history:
             axes.plot(epochs, history[f"val_{name}"], color=_VALIDATION, marker=".", label=f"validation {name}")

@@ -158,22 +158,28 @@ def _submit(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from components.pusher.predict import predict_files
 
-    model_dir, names, outputs = predict_files(args.model, args.files)
-    print(f"model {model_dir}")
-    print("\n".join(output.prediction_lines(names, outputs)))
+    predictions = predict_files(args.model, args.files, args.allow_missing)
+    print(f"model {predictions.model_dir}")
+    print("\n".join(output.prediction_lines(predictions.names, predictions.outputs)))
+    for warning in predictions.warnings:
+        output.warn(warning)
+    if predictions.skipped:
+        return output.report_skipped(predictions.skipped, len(args.files))
     return output.EXIT_OK
 
 
 def _models(args: argparse.Namespace) -> int:
     from components.trainer.models import catalog, model_summary
+    from pipeline.config import base_model_path
 
+    base_model = base_model_path(args.base_model) if args.base_model else ""
     if args.summary:
         try:
-            print(model_summary(args.summary, args.input_shape, args.classes, args.base_model or ""))
+            print(model_summary(args.summary, args.input_shape, args.classes, base_model))
         except ValueError as error:
             raise preflight.ConfigError(f"--summary: {error}") from None
         return output.EXIT_OK
-    rows = catalog(args.input_shape, args.classes, args.base_model or "")
+    rows = catalog(args.input_shape, args.classes, base_model)
     print(output.model_catalogue(rows, args.input_shape, args.classes))
     return output.EXIT_OK
 
@@ -198,5 +204,6 @@ def _report(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     found = [record for root in _pipeline_roots(args) for record in records.list_runs(root)]
-    print(output.format_runs(sorted(found, key=lambda record: record["started"])))
+    found.sort(key=lambda record: record["started"])
+    print(output.runs_json(found) if args.json else output.format_runs(found))
     return output.EXIT_OK

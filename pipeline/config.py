@@ -6,7 +6,9 @@ components/settings.py; here a recipe becomes one, with its defaults derived fro
     config = load_config("configs/penguins.yaml", {"training.epochs": 5})
 
 Errors are `ConfigError`s that name the dotted key. Relative paths are resolved against the
-working directory; URIs (gs://, s3://) are kept as they are.
+working directory, and a data path found only in this project's checkout (the shipped data)
+there, so the shipped recipes run and compile from any directory; URIs (gs://, s3://) are kept
+as they are. `run` and `compile` with neither a recipe nor `--data` use `DEFAULT_RECIPE`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,20 @@ from components.settings import (
 )
 
 DEFAULT_OUTPUT_DIR = "output"
+# This project's checkout: the shipped recipes and data (in the image, kubeflow.image_workdir).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RECIPE = PROJECT_ROOT / "configs" / "penguins.yaml"
+
+
+def recipe_or_default(path: str | os.PathLike | None, overrides: dict[str, Any]) -> str | os.PathLike | None:
+    """The recipe a run or compile reads: the one given; the default recipe when neither a recipe
+    nor data is named (`make run`, and `compile` as the README shows it); none for `--data` alone
+    (a user's own data, with the built-in defaults)."""
+    if path is not None or "data.path" in overrides:
+        return path
+    if not DEFAULT_RECIPE.is_file():
+        raise ConfigError(f"no --config or --data given, and the default recipe {DEFAULT_RECIPE} is not here")
+    return DEFAULT_RECIPE
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -90,8 +106,7 @@ def _resolve(config: RunConfig) -> RunConfig:
         info = check_model(model_name, task)
     except ValueError as error:
         raise ConfigError(f"model.name: {error}") from None
-    base = config.kubeflow.image_workdir if config.runner.kind == "kubeflow" else os.getcwd()
-    data = _resolve_data(config.data, base)
+    data = _resolve_data(config.data, config.kubeflow.image_workdir if config.runner.kind == "kubeflow" else None)
     if info.needs_image and not data.is_image:
         raise ConfigError(f"model.name: {model_name} needs image data; CSV data has tabular features only")
     if data.is_image and task == "regression":
@@ -107,16 +122,21 @@ def _resolve(config: RunConfig) -> RunConfig:
 
 
 def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:
-    """A pushed serving dir becomes its newest model version, so the run records which model
-    its base came from (and a newer push re-runs the Trainer instead of hitting the cache)."""
-    from components.pusher.predict import model_version_dir
-
     if not transfer.base_model:
         raise ConfigError("model.transfer.base_model: name a .h5/.keras file or a pushed model directory")
-    path = _absolute(transfer.base_model, os.getcwd())
+    return dataclasses.replace(transfer, base_model=base_model_path(transfer.base_model))
+
+
+def base_model_path(path: str) -> str:
+    """A transfer base as the Trainer loads it: a pushed serving dir becomes its newest model
+    version, so a run records which model its base came from (and a newer push re-runs the
+    Trainer instead of hitting the cache). `run` and `models --base-model` both read it here."""
+    from components.pusher.predict import model_version_dir
+
+    path = _absolute(path, os.getcwd())
     if os.path.isdir(path):  # a missing base is reported by `run` (a recipe may load before its base exists)
         path = model_version_dir(path)
-    return dataclasses.replace(transfer, base_model=path)
+    return path
 
 
 def check_files(config: RunConfig) -> None:
@@ -136,20 +156,20 @@ def check_base_model(config: RunConfig) -> None:
         )
 
 
-def _resolve_data(data: DataSpec, base: str) -> DataSpec:
+def _resolve_data(data: DataSpec, image_workdir: str | None) -> DataSpec:
     """The data's format and, for image data, its classes and stored splits.
 
-    The data is read where this runs: a relative path (the shipped data) in this checkout,
-    even when `base` is the Kubeflow image's work dir, where the same files live."""
+    The data is read where this runs (`readable_path`), also when the recipe is compiled for
+    Kubeflow and its relative paths are resolved in the image's work dir, where the same files live."""
     from components.example_gen.image_data import describe_image_data, detect_format
 
-    readable = _absolute(data.path, os.getcwd())
+    readable = readable_path(data.path)
     data_format = detect_format(readable) if data.format == "auto" else data.format
     resolved = dataclasses.replace(
         data,
-        path=_absolute(data.path, base),
+        path=_absolute(data.path, image_workdir) if image_workdir else readable,
         format=data_format,
-        schema=_absolute(data.schema, base) if data.schema else "",
+        schema=_absolute(data.schema, image_workdir or os.getcwd()) if data.schema else "",
     )
     if not resolved.is_image:
         return resolved
@@ -169,6 +189,14 @@ _described: dict[str, Any] = {}
 def take_described_layout(data: DataSpec) -> Any | None:
     """The layout `load_config` described for this (resolved) data, once; None after that."""
     return _described.pop(data.path, None)
+
+
+def readable_path(path: str) -> str:
+    """Where this machine reads a recipe's path: against the working directory, else against
+    this project's checkout when the path is there (the shipped data, read from any directory)."""
+    here = _absolute(path, os.getcwd())
+    shipped = _absolute(path, str(PROJECT_ROOT))
+    return shipped if not os.path.exists(here) and os.path.exists(shipped) else here
 
 
 def _local_output(config: RunConfig, name: str) -> OutputSpec:

@@ -98,10 +98,33 @@ def submit(
     namespace: str | None = None,
 ) -> dict[str, str]:
     """Submits a compiled pipeline to the KFP API at `host`; returns the run id and its URL."""
-    import kfp
+    import urllib3
 
     job = read_job(pipeline_file)
     check_executors(job["pipelineSpec"])
+    try:
+        return _create_run(host, job, experiment, run_name, arguments, namespace)
+    except urllib3.exceptions.MaxRetryError as error:
+        reason = error.reason
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):  # its text repeats host and port
+            reason = str(reason).split("): ", 1)[-1]
+        raise ConfigError(
+            f"--host: cannot reach the Kubeflow Pipelines API at {host} ({reason}); for a cluster's KFP, "
+            f"forward its port first: kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80, "
+            f"then --host http://localhost:8080"
+        ) from None
+
+
+def _create_run(
+    host: str,
+    job: dict[str, Any],
+    experiment: str,
+    run_name: str | None,
+    arguments: dict[str, Any] | None,
+    namespace: str | None,
+) -> dict[str, str]:
+    import kfp
+
     runtime = job.get("runtimeConfig", {})
     values = {**runtime.get("parameterValues", {}), **(arguments or {})}
     client = kfp.Client(host=host, namespace=namespace)

@@ -5,6 +5,7 @@ dispatches and prints these (plus one-line confirmations such as `report: PATH`)
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -22,14 +23,29 @@ def run_banner(prepared: Prepared) -> str:
     config = prepared.config
     lines = [
         f"pipeline {config.name}: {config.data.task} on {config.data.path} ({prepared.data}), "
-        f"model {config.model.name}, runner {config.runner.kind}"
+        f"model {config.model.name}, runner {config.runner.kind}",
+        f"gate: {gate_text(config.evaluation)}",
     ]
     if prepared.computed_bound:
-        lines.append(
-            f"gate: no evaluation.max_loss set, so the loss must beat a model that ignores the features: "
-            f"< {config.evaluation.max_loss:.4f}"
-        )
+        lines.append("  no evaluation.max_loss set: the loss must beat a model that ignores the features")
+    if prepared.computed_accuracy:
+        lines.append("  no evaluation.min_accuracy set: the accuracy must beat always guessing the most frequent class")
     return "\n".join(lines)
+
+
+def bound_text(value: float) -> str:
+    """A gate bound as every command prints it (before the run, in its summary, when compiled)."""
+    return f"{value:.4g}"
+
+
+def gate_text(evaluation: Any) -> str:
+    """The absolute bounds of an `EvaluationSpec`: "loss <= 0.3, accuracy >= 0.9"."""
+    parts = []
+    if evaluation.max_loss is not None:
+        parts.append(f"loss <= {bound_text(evaluation.max_loss)}")
+    if evaluation.min_accuracy is not None:
+        parts.append(f"accuracy >= {bound_text(evaluation.min_accuracy)}")
+    return ", ".join(parts) or "no absolute bound"
 
 
 def compile_report(config: Any, job: dict[str, Any], output_file: str) -> str:
@@ -44,7 +60,7 @@ def compile_report(config: Any, job: dict[str, Any], output_file: str) -> str:
         resources = executor.get("container", {}).get("resources")
         if resources:
             lines.append(f"  {name.removesuffix('_executor')} requests {describe_resources(resources)}")
-    lines += [f"  gate: loss <= {config.evaluation.max_loss:.4f}", f"written: {output_file}"]
+    lines += [f"  gate: {gate_text(config.evaluation)}", f"written: {output_file}"]
     return "\n".join(lines)
 
 
@@ -98,9 +114,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         if not isinstance(metric, dict):
             continue
         bound = (
-            f" >= {metric['lower_bound']}"
+            f" >= {bound_text(metric['lower_bound'])}"
             if metric.get("lower_bound") is not None
-            else f" <= {metric['upper_bound']}"
+            else f" <= {bound_text(metric['upper_bound'])}"
             if metric.get("upper_bound") is not None
             else ""
         )
@@ -126,6 +142,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("report_file"):
         lines.append(f"  report: {summary['report_file']}")
     return "\n".join(lines)
+
+
+def runs_json(records: list[dict[str, Any]]) -> str:
+    """`runs --json`: every record as `list_runs` gives it, plus its start as ISO 8601 UTC."""
+    stamped = [
+        {**record, "started_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record["started"]))}
+        for record in records
+    ]
+    return json.dumps(stamped, indent=2)
 
 
 def format_runs(records: list[dict[str, Any]]) -> str:
@@ -161,6 +186,17 @@ def describe_resources(resources: dict[str, Any]) -> str:
     if accelerator:
         parts.append(f"{accelerator['count']} x {accelerator['type']}")
     return ", ".join(parts)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def report_skipped(skipped: list[tuple[str, str]], total: int) -> int:
+    """Input files a command left out, each with why (an image that does not decode): bad input."""
+    listed = "".join(f"\n  {path}: {reason}" for path, reason in skipped)
+    print(f"input error: skipped {len(skipped)} of {total} files, the others predicted:{listed}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def report_error(error: Exception, debug: bool) -> int:

@@ -33,7 +33,7 @@ from tfx.orchestration.data_types import RuntimeParameter
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import example_gen_pb2, pusher_pb2
 
-from components.code_version import code_fingerprint
+from components.code_version import code_fingerprint, model_code_fingerprint
 from components.evaluator.anomalies import AnomaliesGate
 from components.evaluator.evaluation import eval_config
 from components.evaluator.production import ProductionEvaluator
@@ -90,7 +90,11 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        custom_config={**trainer_settings(config.data, config.model, config.training), "code": code_fingerprint()},
+        custom_config={
+            **trainer_settings(config.data, config.model, config.training),
+            "code": code_fingerprint(),
+            "model_code": model_code_fingerprint(config.model.name),
+        },
     )
     evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],

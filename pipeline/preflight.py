@@ -2,8 +2,9 @@
 
 `run` and `compile` go through `prepare`: the config is loaded and validated, the files it names
 checked, and the data read once (the CSV header and label, then every row: ragged rows, text in
-numeric columns, too few classes; or the image layout), which also gives the gate's default bound
-when the recipe sets none (components/evaluator/trivial_model.py). `sweep` (whose rows lift the
+numeric columns, too few classes; or the image layout), which also gives the gate's default
+bounds when the recipe sets none (components/evaluator/trivial_model.py): the loss of a model that
+ignores the features and, for classes, an accuracy above the majority class's. `sweep` (whose rows lift the
 bounds), `report --config`, `runs --config` and the benchmarks go through `load`: the config
 alone. None of this imports TensorFlow for CSV data, so a mistake is reported in a fraction of a
 second (bench/fast_answers.py).
@@ -13,19 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from components.evaluator.trivial_model import trivial_loss
-from components.settings import ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
-from pipeline.config import check_files, load_config, take_described_layout
+from components.evaluator.trivial_model import default_min_accuracy, trivial_loss
+from components.settings import CLASSIFICATION_TASKS, ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
+from pipeline.config import check_files, load_config, readable_path, recipe_or_default, take_described_layout
 
 
 @dataclass(frozen=True)
 class Prepared:
-    config: RunConfig  # resolved, with evaluation.max_loss filled in
+    config: RunConfig  # resolved, with the gate's default bounds filled in
     data: str  # what the data is, in a few words: "label 'species'", "image_folder images, 10 classes"
     computed_bound: bool  # evaluation.max_loss was not set: it is the trivial model's loss
+    computed_accuracy: bool = False  # evaluation.min_accuracy was not set: the majority class's, plus a margin
 
 
 def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -34,12 +37,13 @@ def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None
 
 
 def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
-    """A config ready to run or compile: checked, its data read once, its gate bound set."""
-    config = load_config(config_file, overrides)
+    """A config ready to run or compile: checked, its data read once, its gate's bounds set."""
+    config = load_config(recipe_or_default(config_file, overrides), overrides)
     if config.runner.kind != "kubeflow":
         check_files(config)
     local = _local_data(config)
     layout = take_described_layout(config.data) if config.data.is_image else None
+    counts = None
     if config.data.is_image:
         from components.example_gen.image_data import describe_image_data, trivial_image_loss
 
@@ -47,19 +51,26 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
             layout = describe_image_data(local.path, local.format, local.classes)
         what = f"{config.data.format} images, {len(config.data.classes)} classes"
         bound = trivial_image_loss(layout) if layout else None
+        counts = layout.train_counts if layout else None
     else:
         labels = _checked_rows(config, local)
         what = f"label {config.data.label!r}"
         bound = trivial_loss(labels, config.data.task) if labels is not None else None
-    if config.evaluation.max_loss is not None:
-        return Prepared(config, what, computed_bound=False)
-    if bound is None:
-        raise ConfigError(
-            f"evaluation.max_loss: the default bound is computed from the data, and {config.data.path} "
-            f"cannot be read here; set --set evaluation.max_loss=VALUE"
-        )
-    gated = dataclasses.replace(config, evaluation=dataclasses.replace(config.evaluation, max_loss=bound))
-    return Prepared(gated, what, computed_bound=True)
+        counts = Counter(labels) if labels is not None and config.data.task in CLASSIFICATION_TASKS else None
+    evaluation = config.evaluation
+    computed_bound = evaluation.max_loss is None
+    if computed_bound:
+        if bound is None:
+            raise ConfigError(
+                f"evaluation.max_loss: the default bound is computed from the data, and {config.data.path} "
+                f"cannot be read here; set --set evaluation.max_loss=VALUE"
+            )
+        evaluation = dataclasses.replace(evaluation, max_loss=bound)
+    computed_accuracy = evaluation.min_accuracy is None and counts is not None and config.data.task != "regression"
+    if computed_accuracy:
+        evaluation = dataclasses.replace(evaluation, min_accuracy=default_min_accuracy(counts))
+    gated = dataclasses.replace(config, evaluation=evaluation)
+    return Prepared(gated, what, computed_bound=computed_bound, computed_accuracy=computed_accuracy)
 
 
 def _checked_rows(config: RunConfig, local: Any) -> list[str] | None:
@@ -80,7 +91,8 @@ def _local_data(config: RunConfig) -> Any | None:
         return config.data
     if "://" in config.data.path:
         return None
-    local = os.path.relpath(config.data.path, config.kubeflow.image_workdir)
-    if local.startswith("..") or not os.path.exists(local):
+    in_image = os.path.relpath(config.data.path, config.kubeflow.image_workdir)
+    local = readable_path(in_image)
+    if in_image.startswith("..") or not os.path.exists(local):
         return None
     return dataclasses.replace(config.data, path=local)

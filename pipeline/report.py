@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 from tfx.dsl.io import fileio
 
 from components import features
+from components.trainer.models import settings_section
 from pipeline import charts
 
 REPORT_FILE = "report.html"
@@ -34,6 +35,10 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .pass { color: #17803d; font-weight: bold; } .fail { color: #c62828; font-weight: bold; }
 .chart { max-width: 100%; display: block; margin: 0.5rem 0; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
+.samples { display: flex; flex-wrap: wrap; gap: 0.5rem; }
+.sample { margin: 0; width: 8.5rem; font-size: 0.75rem; border: 2px solid #17803d; padding: 0.25rem; }
+.sample.wrong { border-color: #c62828; }
+.sample img { width: 100%; image-rendering: pixelated; }
 """
 
 
@@ -55,8 +60,10 @@ def render_report(summary: dict[str, Any]) -> str:
         _gate_section(summary),
         _training_section(summary.get("training") or {}, summary["task"]),
         _classification_section(artifacts.get("evaluation"), summary["task"], names),
+        _samples_section(summary.get("image_samples")),
         _linear_section((summary.get("training") or {}).get("linear")),
         _model_section(summary.get("training") or {}),
+        _settings_section(summary.get("settings"), summary.get("model")),
         _data_section(summary, artifacts.get("statistics")),
         _components_section(summary.get("components") or {}),
     ]
@@ -246,10 +253,12 @@ def _training_section(training: dict[str, Any], task: str) -> str:
     epochs_run, kept = training["epochs_run"], training["kept_epoch"]
     stop = f"stopped early at epoch {epochs_run}" if training["stopped_early"] else f"ran all {epochs_run} epochs"
     why = "the best validation loss" if kept != epochs_run else "the last epoch"
-    chart = charts.learning_curves(history, kept, training["stopped_early"], metric)
+    first_epoch = training.get("first_epoch", 1)
+    resumed = f" It resumed at epoch {first_epoch} from its backup." if first_epoch > 1 else ""
+    chart = charts.learning_curves(history, kept, training["stopped_early"], metric, first_epoch)
     return (
         "<h2>Learning curves</h2>\n"
-        f"<p>Training {stop}; the weights of epoch {kept} were kept ({why}).</p>\n"
+        f"<p>Training {stop}; the weights of epoch {kept} were kept ({why}).{resumed}</p>\n"
         f'<img class="chart" alt="learning curves" src="{chart}">'
     )
 
@@ -305,10 +314,73 @@ def _model_section(training: dict[str, Any]) -> str:
         ("replicas", strategy.get("replicas")),
         ("global batch", training.get("global_batch_size")),
         ("fit seconds", training.get("fit_seconds")),
-        ("TensorBoard logs", training.get("tensorboard_dir")),
     ]
     layers = [[layer["name"], layer["type"], f"{layer['parameters']:,}"] for layer in model["layers"]]
-    return "<h2>Model</h2>\n" + _key_value_table(rows) + _table(["layer", "type", "parameters"], layers)
+    logs = training.get("tensorboard_dir")
+    tensorboard = f"<p>Training logs: <code>tensorboard --logdir {_text(logs)}</code></p>\n" if logs else ""
+    return "<h2>Model</h2>\n" + _key_value_table(rows) + tensorboard + _table(["layer", "type", "parameters"], layers)
+
+
+def _settings_section(settings: dict[str, Any] | None, model_name: str | None) -> str:
+    """What the Trainer was configured with: the model's hyperparameters, the optimizer and the
+    training loop (the strategy it resolved to is in the model section)."""
+    if not settings:
+        return ""
+    model, training = settings["model"], settings["training"]
+    stopping = training["early_stopping"]
+    section = settings_section(model_name or "")
+    if section:  # a model family with its own section (conv, rnn, vgg, squeezenet, transfer)
+        rows = [(f"{section}.{key}", _setting(value)) for key, value in model[section].items()]
+        augmentation = {key: value for key, value in model["augmentation"].items() if value not in ("none", 0, 0.0)}
+        rows.append(("augmentation", ", ".join(f"{key} {value}" for key, value in augmentation.items()) or "none"))
+    else:
+        rows = [
+            ("hidden units", _setting(model["hidden_units"])),
+            ("dropout", model["dropout"]),
+            ("batch normalization", "yes" if model["batch_norm"] else "no"),
+            ("L2", model["l2"]),
+        ]
+    rows += [
+        ("optimizer", model["optimizer"]),
+        ("learning rate", model["learning_rate"]),
+        ("batch size (per replica)", training["batch_size"]),
+        ("epochs (at most)", training["epochs"]),
+        (
+            "early stopping",
+            f"on val_loss, min_delta {stopping['min_delta']:g}, patience {stopping['patience']}, best weights restored"
+            if stopping["enabled"]
+            else "off",
+        ),
+        ("strategy (configured)", training["strategy"]),
+        ("seed", training["seed"]),
+    ]
+    return "<h2>Settings</h2>\n" + _key_value_table(rows)
+
+
+def _setting(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _samples_section(samples_file: str | None) -> str:
+    """Eval images with their true and predicted class, misclassified first (the Evaluator's)."""
+    if not samples_file or not fileio.exists(samples_file):
+        return ""
+    with fileio.open(samples_file, "r") as f:
+        record = json.load(f)
+    cells = []
+    for sample in record["samples"]:
+        mark = "right" if sample["correct"] else "wrong"
+        cells.append(
+            f'<figure class="sample {mark}"><img alt="{_text(sample["path"])}" src="{sample["image"]}">'
+            f"<figcaption>{_text(sample['path'])}<br>true {_text(sample['true'])}, predicted "
+            f"{_text(sample['predicted'])} ({sample['probability']:.2f})</figcaption></figure>"
+        )
+    wrong = sum(not sample["correct"] for sample in record["samples"])
+    return (
+        "<h2>Image samples</h2>\n"
+        f"<p>{len(cells)} of the first {record['scanned']:,} eval images, the misclassified ones first "
+        f"({wrong} shown).</p>\n" + '<div class="samples">' + "".join(cells) + "</div>"
+    )
 
 
 def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
@@ -321,6 +393,8 @@ def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
             parts.append(_table(["skipped file", "reason"], skipped))
     for split, rows in feature_statistics(statistics_uri).items():
         count = rows[0]["count"] if rows else 0
+        if images:  # the encoded image bytes and the files' paths are bookkeeping, not features to read
+            rows = [row for row in rows if row["name"] not in (features.IMAGE, features.IMAGE_PATH)]
         parts.append(f"<h3>{_text(split)} split: {count:,} examples (StatisticsGen)</h3>")
         parts.append(
             _table(

@@ -8,6 +8,7 @@ the same for every runner.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -17,6 +18,7 @@ from tfx.dsl.io import fileio
 
 from components.evaluator.anomalies import read_anomalies
 from components.evaluator.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
+from components.evaluator.samples import SAMPLES_FILE
 from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.settings import RunConfig
 from components.trainer.linear_weights import LINEAR_FILE
@@ -38,18 +40,22 @@ def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], run
     evaluator = nodes.get("Evaluator")
     pusher = nodes.get("Pusher")
     example_gen = nodes.get("ImageExampleGen" if config.data.is_image else "CsvExampleGen")
+    training = training_record(nodes.get("Trainer"))
     summary = {
         "pipeline": config.name,
         "run_id": run_id,
         "task": config.data.task,
         "model": config.model.name,
         "data": config.data.path,
-        "classes": config.data.classes or None,
+        "classes": config.data.classes or (training or {}).get("class_names"),
         **gate_outcome(evaluator, pusher),
         "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
         "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
         "images": image_record(example_gen) if config.data.is_image else None,
-        "training": training_record(nodes.get("Trainer")),
+        "image_samples": _existing(_uri(evaluator, "evaluation"), SAMPLES_FILE),
+        "training": training,
+        # What the Trainer was configured with, for the report's settings table.
+        "settings": {"model": dataclasses.asdict(config.model), "training": dataclasses.asdict(config.training)},
         "artifacts": {
             "examples": _uri(example_gen, "examples"),
             "statistics": _uri(nodes.get("StatisticsGen"), "statistics"),
@@ -94,6 +100,11 @@ def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any
     return result
 
 
+def _existing(directory: str | None, name: str) -> str | None:
+    path = os.path.join(directory, name) if directory else None
+    return path if path and fileio.exists(path) else None
+
+
 def training_record(trainer: NodeRun | None) -> dict[str, Any]:
     """Epochs run, the epoch whose weights were kept, and its validation metrics."""
     run_dir = trainer.output_uri("model_run") if trainer else None
@@ -101,7 +112,8 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
     if not path or not fileio.exists(path):
         return {}
     record = _read_json(path)
-    kept = record["kept_epoch"] - 1
+    first_epoch = record.get("first_epoch", 1)  # > 1: the Trainer resumed from its backup
+    kept = record["kept_epoch"] - first_epoch
     linear_path = os.path.join(run_dir, LINEAR_FILE)
     model_path = os.path.join(run_dir, MODEL_FILE)
     return {
@@ -109,10 +121,12 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "linear": _read_json(linear_path) if fileio.exists(linear_path) else None,
         "epochs_run": record["epochs_run"],
         "kept_epoch": record["kept_epoch"],
+        "first_epoch": first_epoch,
         "stopped_early": record["stopped_early"],
         "strategy": record.get("strategy"),
         "global_batch_size": record.get("global_batch_size"),
         "fit_seconds": record.get("fit_seconds"),
+        "class_names": record.get("class_names"),
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
         "history_file": path,
         "tensorboard_dir": run_dir,

@@ -1,5 +1,7 @@
 """The CLI's contract for bad input: one clear message, exit code 2, nothing run."""
 
+import json
+
 import pytest
 
 from conftest import REPO, cli_in_a_fresh_process, tree_digest, write_image_tree
@@ -125,6 +127,9 @@ def test_run_help_lists_the_flags_and_examples():
     ):
         assert flag in text
     assert "python -m pipeline run --data my.csv --label price --task regression" in text
+    flat = " ".join(text.split())
+    assert "an image folder (one sub-folder per class" in flat and ".npz file" in flat and "IDX files" in flat
+    assert "package.module:function" in flat  # --model takes a user's own builder
 
 
 def test_models_lists_every_model_with_its_parameter_count(capsys):
@@ -137,6 +142,8 @@ def test_models_lists_every_model_with_its_parameter_count(capsys):
     mnist_row = next(line for line in out.splitlines() if line.startswith("mnist_mlp "))
     assert "269,322" in mnist_row
     assert "model.transfer.base_model: name a .h5/.keras file" in out  # transfer needs a base
+    image_rows = [line for line in out.splitlines() if "(images)" in line]
+    assert len(image_rows) == 5 and not any("regression" in line for line in image_rows)  # the config refuses it
 
 
 def test_models_summary_prints_the_keras_summary(capsys):
@@ -195,6 +202,21 @@ def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
     assert first.split()[2:] == ["penguins", "20261125-1", "complete", "0.0337", "0.9857", "yes", "/s/1795"]
     assert second.split()[2:] == ["penguins", "20261125-2", "failed", "-", "-", "no", "-"]
     assert count == "2 run(s)"
+
+
+def test_version_names_this_project_and_its_stack(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("keras-tfx-pipeline 0.1.0 (TFX 1.16.0, TensorFlow 2.16.2, Keras 2 through tf_keras 2.16")
+
+
+def test_runs_json_is_the_records_with_an_iso_start():
+    from pipeline.output import runs_json
+
+    record = {"pipeline": "p", "run_id": "r", "started": 86400.5, "state": "complete", "metrics": {"loss": 0.1}}
+    assert json.loads(runs_json([record])) == [{**record, "started_iso": "1970-01-02T00:00:00Z"}]
 
 
 def test_report_without_runs_says_how_to_get_one(capsys, tmp_path, monkeypatch):

@@ -12,9 +12,11 @@ import csv
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ import pytest
 
 from components import features
 from components.pusher.predict import load_model, predict_examples
+from components.trainer.run import BACKUP_DIR
 from components.trainer.standalone import trainer_spec
 from conftest import REPO
 from pipeline.config import load_config
@@ -136,3 +139,31 @@ def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_
     assert history["epochs_run"] == 5
     assert history["history"]["val_loss"][-1] < history["history"]["val_loss"][0]
     assert penguin_accuracy(str(chief_model)) > 0.85
+
+
+def test_a_killed_trainer_resumes_from_its_last_finished_epoch(penguins, tmp_path):
+    """A preempted Trainer pod, as a standalone trainer killed mid-fit (SIGKILL) and started again
+    on the same run dir: Keras' BackupAndRestore resumes it after the last backed-up epoch."""
+    config = load_config(RECIPE, {"training.epochs": 60, "training.early_stopping.enabled": False})
+    spec = trainer_spec(penguins.summary, config, str(tmp_path / "model"), str(tmp_path / "run"))
+    spec_file = tmp_path / "trainer.json"
+    spec_file.write_text(json.dumps(spec))
+    command = [sys.executable, "-m", "components.trainer.standalone", str(spec_file)]
+    backup = tmp_path / "run" / BACKUP_DIR
+    with (tmp_path / "first.log").open("w") as log:
+        first = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 300
+        while not list(backup.rglob("checkpoint")) and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first.kill()
+        first.wait()
+    assert first.returncode == -signal.SIGKILL, (tmp_path / "first.log").read_text()[-3000:]
+    assert not (tmp_path / "model" / "saved_model.pb").exists()  # killed mid-fit: nothing exported
+
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert 1 < history["first_epoch"] <= 60 and history["epochs_run"] == 60
+    assert len(history["history"]["loss"]) == 60 - history["first_epoch"] + 1  # only the epochs run again
+    assert not list(backup.rglob("checkpoint"))  # Keras deletes the backup once training ends
+    assert penguin_accuracy(str(tmp_path / "model")) > 0.85

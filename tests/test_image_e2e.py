@@ -73,6 +73,22 @@ def test_folder_run_is_blessed_and_reports_each_skipped_file(folder_run):
     assert len(support) == 10 and sum(support) == run.summary["metrics"]["example_count"]
 
 
+def test_report_shows_eval_images_with_their_classes_misclassified_first(folder_run):
+    run, _ = folder_run
+    record = json.loads(Path(run.summary["image_samples"]).read_text())
+    samples = record["samples"]
+    assert 0 < len(samples) <= 24 and record["scanned"] >= len(samples)
+    assert [sample["correct"] for sample in samples] == sorted(sample["correct"] for sample in samples)
+    for sample in samples:
+        assert sample["path"].startswith("train/") and sample["path"].split("/")[1] == sample["true"]
+        assert (sample["true"] == sample["predicted"]) == sample["correct"]
+        assert sample["image"].startswith("data:image/png;base64,")
+    page = Path(run.summary["report_file"]).read_text()
+    assert page.count('<figure class="sample') == len(samples)
+    assert "<td>path</td>" not in page and "<td>image</td>" not in page  # no statistics rows for them
+    assert "<th>conv.filters</th>" in page and "<code>tensorboard --logdir " in page
+
+
 def test_pushed_cnn_classifies_png_bytes_of_the_test_folder(folder_run):
     run, _ = folder_run
     files = sorted((DIGITS / "test").glob("*/*.png"))
@@ -112,6 +128,29 @@ def test_predict_command_prints_class_and_probability_per_file(folder_run):
         name, prediction = line.split(": ")
         assert name == path
         assert prediction.startswith("5 (probability ")
+
+
+def test_predict_skips_and_names_a_bad_image_and_predicts_the_others(folder_run, tmp_path, capsys):
+    run, _ = folder_run
+    good = [str(path) for path in sorted((DIGITS / "test" / "5").glob("*.png"))[:2]]
+    bad = tmp_path / "not_an_image.png"
+    bad.write_bytes(b"these bytes are no PNG")
+    code = main(["predict", "--model", str(run.serving_dir), good[0], str(bad), good[1]])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert [line.split(": ")[0] for line in out.splitlines()[1:]] == good  # nothing lost
+    assert err.splitlines() == [
+        "input error: skipped 1 of 3 files, the others predicted:",
+        f"  {bad}: cannot decode: Unknown image file format. One of JPEG, PNG, GIF, BMP required.",
+    ]
+    assert main(["predict", "--model", str(run.serving_dir), str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"input error: no file is a usable image: {bad}: cannot decode")
+
+
+def test_skip_reasons_are_one_readable_line(folder_run):
+    run, _ = folder_run
+    for record in run.summary["images"]["skipped_files"]:
+        assert "{{" not in record["reason"] and "[Op:" not in record["reason"] and "\n" not in record["reason"]
 
 
 def test_npz_run_is_blessed_and_its_model_classifies_png_bytes(npz_run):

@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -337,6 +338,20 @@ def test_submit_sends_the_compiled_spec_and_prints_the_run(tmp_path, kfp_api, ca
 def test_submit_of_a_missing_spec_names_the_file(tmp_path, capsys):
     code = main(["submit", "--host", "http://127.0.0.1:9", "--pipeline", str(tmp_path / "nope.json")])
     assert code == 2 and "nope.json does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["closed port", "http://no-such-kfp-host.invalid:8080"])
+def test_submit_to_an_unreachable_host_says_so_in_one_line(host, tmp_path, capsys):
+    if host == "closed port":
+        with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+            probe.bind(("127.0.0.1", 0))
+            host = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    compile_spec(tmp_path, "--pipeline-root", "gs://my-bucket/penguins")
+    code = main(["submit", "--host", host, "--pipeline", str(tmp_path / "pipeline.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"configuration error: --host: cannot reach the Kubeflow Pipelines API at {host} (")
+    assert "kubectl port-forward" in err and "Traceback" not in err and "HTTPConnection" not in err
 
 
 def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(tmp_path):

@@ -156,6 +156,21 @@ def test_transfer_reuses_a_savedmodel_directory(tmp_path, pretrained_base):
     assert model.get_layer("pretrained_base").output_shape == (None, 8, 8, 8)
 
 
+def test_models_command_takes_a_serving_dir_as_base_like_run(tmp_path, pretrained_base, capsys):
+    """`run` reads a Pusher's serving dir as its newest version; `models --base-model` too."""
+    from pipeline.cli import main
+
+    serving = tmp_path / "serving"
+    for version in ("100", "200"):
+        tf.keras.models.load_model(pretrained_base).save(str(serving / version), save_format="tf")
+    args = ["--base-model", str(serving), "--input-shape", "8,8,1", "--classes", "3"]
+    assert main(["models", "--summary", "transfer", *args]) == 0
+    assert "pretrained_base" in capsys.readouterr().out
+    assert main(["models", *args]) == 0
+    transfer_row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("transfer "))
+    assert "does not exist" not in transfer_row and not transfer_row.rstrip().endswith("-")
+
+
 @pytest.mark.parametrize(
     "transfer, shape, message",
     [

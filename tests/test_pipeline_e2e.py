@@ -10,8 +10,12 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +126,46 @@ def test_pushed_model_serves_raw_csv_rows_through_both_signatures(penguins):
     assert "species" not in raw_input_dtypes(model)  # the label is not a serving input
 
 
+def test_served_outputs_name_every_class_in_id_order(penguins):
+    model_dir = Path(penguins.summary["pushed_model_dir"])
+    names = penguins.summary["classes"]
+    assert sorted(names) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert (model_dir / "assets" / features.CLASS_NAMES_ASSET).read_text().splitlines() == names
+    outputs = predict_raw(load_model(str(model_dir)), read_rows(PENGUINS)[:5])
+    assert [[name.decode() for name in row] for row in outputs[features.CLASS_NAMES]] == [names] * 5
+    predicted = [names[class_id] for class_id in outputs[features.CLASS_IDS]]
+    assert predicted == [name.decode() for name in outputs[features.CLASSES]]
+    column_of_top = np.argmax(outputs[features.PROBABILITIES], axis=1)
+    assert [names[column] for column in column_of_top] == predicted
+
+
+def test_numeric_columns_take_ints_and_floats(penguins):
+    """`year` is an integer column, the measurements float ones: Python numbers of either kind go
+    to `serving_raw`; tensors of any int or float dtype to `serve_columns`."""
+    model = load_model(penguins.summary["pushed_model_dir"])
+    rows = [row for row in read_rows(PENGUINS) if all(row.values())][:4]
+    dtypes = raw_input_dtypes(model)
+    expected = predict_raw(model, rows)[features.PROBABILITIES]
+
+    def column(name: str, number: type) -> list:
+        return [row[name] if dtypes[name] == tf.string else number(float(row[name])) for row in rows]
+
+    signature = model.signatures[features.SERVING_RAW_SIGNATURE]
+    for number in (int, float):  # ints for every numeric column: the measurements lose their decimals
+        served = signature(**{name: column(name, number) for name in dtypes})[features.PROBABILITIES]
+        if number is float:
+            np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-6)
+    serve_columns = getattr(model, features.SERVE_COLUMNS_FUNCTION)
+    as_python = {name: tf.constant(column(name, int if dtypes[name] == tf.float64 else float)) for name in dtypes}
+    assert as_python["year"].dtype == tf.int32 and as_python["bill_length_mm"].dtype == tf.float32
+    as_numpy = {
+        name: tf.constant(np.array(column(name, float if dtypes[name] == tf.float32 else int))) for name in dtypes
+    }
+    assert as_numpy["year"].dtype == tf.int64 and as_numpy["bill_length_mm"].dtype == tf.float64
+    for columns in (as_python, as_numpy):
+        np.testing.assert_allclose(serve_columns(columns)[features.PROBABILITIES], expected, rtol=1e-5, atol=1e-6)
+
+
 def test_predict_command_reads_csv_and_json_rows(penguins, tmp_path):
     rows = read_rows(PENGUINS)[:2]
     (tmp_path / "rows.csv").write_text(
@@ -150,6 +194,48 @@ def test_predict_command_reads_csv_and_json_rows(penguins, tmp_path):
     ]
     assert [line.split(": ")[1].split(" (")[0] for line in lines] == [c.decode() for c in expected] * 2
     assert all("(probability " in line for line in lines)
+
+
+def test_saved_model_cli_runs_both_signatures_as_documented(penguins):
+    """The `saved_model_cli run` commands of docs/serving.md, verbatim, on the pushed model."""
+    text = (REPO / "docs" / "serving.md").read_text().replace("\\\n", " ")
+    commands = [shlex.split(line) for line in text.splitlines() if line.startswith("saved_model_cli run")]
+    assert len(commands) == 2
+    tool = str(Path(sys.executable).parent / "saved_model_cli")
+    for command in commands:
+        command = [tool] + [penguins.summary["pushed_model_dir"] if arg == "$MODEL" else arg for arg in command[1:]]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Result for output key classes:\n[b'Adelie']" in done.stdout
+        assert "Result for output key class_names:\n[[b'" in done.stdout
+
+
+def test_predict_refuses_a_missing_column_unless_allowed_and_names_a_bad_cell(penguins, tmp_path, capsys):
+    lines = PENGUINS.read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("island")
+    without_island = tmp_path / "no_island.csv"
+    without_island.write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines[:4])
+    )
+    model = penguins.summary["pushed_model_dir"]
+    assert main(["predict", "--model", model, str(without_island)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"input error: {without_island}: no column 'island', which the model takes; add it, or pass")
+    assert main(["predict", "--model", model, "--allow-missing", str(without_island)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 + 3
+    assert f"warning: {without_island}: no column 'island': predicted as missing in every row" in err
+    bad_cell = tmp_path / "bad_cell.csv"
+    rows = lines[:4]
+    cells = rows[2].split(",")
+    cells[header.index("bill_length_mm")] = "forty"
+    bad_cell.write_text("\n".join([*rows[:2], ",".join(cells), rows[3]]))
+    assert main(["predict", "--model", model, str(bad_cell)]) == 2
+    err = capsys.readouterr().err
+    assert f"input error: {bad_cell} line 3, column 'bill_length_mm': 'forty' is not a number" in err
 
 
 def test_pushed_model_agrees_with_the_trainers_keras_model(penguins):
@@ -356,7 +442,7 @@ def test_a_users_own_csv_runs_with_only_data_label_and_task(tmp_path):
     prices = sorted(float(row[-1]) for row in rows)
     median_error = np.mean(np.abs(np.array(prices) - prices[len(prices) // 2]))
     assert summary["metrics"]["loss"]["upper_bound"] == pytest.approx(median_error)
-    assert "gate: no evaluation.max_loss set" in run.printed
+    assert "no evaluation.max_loss set: the loss must beat a model that ignores the features" in run.printed
     assert summary["blessed"] is True and summary["pushed_model_dir"]
     model = load_model(summary["pushed_model_dir"])
     assert raw_input_dtypes(model) == {

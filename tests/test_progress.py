@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import logging
+import re
 import sys
 import time
+from pathlib import Path
 
-from pipeline.progress import StatusLineStream, component_progress
+import pytest
+
+from pipeline.progress import ComponentProgress, StatusLineStream, component_progress
 
 
 class FakeTerminal(io.StringIO):
@@ -52,3 +58,24 @@ def test_a_line_written_in_pieces_is_not_interrupted_by_the_status():
     stream.show("status 2")  # mid-line: not drawn
     stream.write(" - loss: 0.1\n")
     assert "7/7 - 0s - loss: 0.1\nstatus 2" in terminal.getvalue()
+
+
+# The component lines depend on these log statements of TFX 1.16's runners: TFX offers no
+# per-node callback to BeamDagRunner or LocalDagRunner (their run() takes the pipeline alone),
+# so pipeline/progress.py matches the records. An upgrade that rewords them fails here.
+RUNNER_SOURCES = {
+    "tfx.orchestration.beam.beam_dag_runner": ("node %s is running.", "node %s is finished."),
+    "tfx.orchestration.local.local_dag_runner": ("Component %s is running.", "Component %s is finished."),
+}
+
+
+@pytest.mark.parametrize("module", sorted(RUNNER_SOURCES))
+def test_the_tfx_runner_log_lines_the_progress_depends_on_are_still_logged(module):
+    source = Path(importlib.util.find_spec(module).origin).read_text()
+    logged = re.findall(r"logging\.info\(\s*'([^']*is (?:running|finished)\.)'", source)
+    assert tuple(logged) == RUNNER_SOURCES[module], f"{module} now logs {logged}: update pipeline/progress.py"
+    events = []
+    handler = ComponentProgress(lambda node, event, seconds: events.append((node, event)))
+    for message in logged:
+        handler.emit(logging.LogRecord("absl", logging.INFO, module, 0, message, ("Trainer",), None))
+    assert events == [("Trainer", "started"), ("Trainer", "finished")]

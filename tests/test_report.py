@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import re
@@ -255,3 +256,60 @@ def test_report_of_a_run_whose_trainer_failed_still_renders(tmp_path):
 @pytest.mark.parametrize("value, expected", [(None, "&ndash;"), (0.5, "0.5000")])
 def test_missing_numbers_show_as_a_dash(value, expected):
     assert report._number(value) == expected
+
+
+def test_report_shows_the_settings_the_run_used_and_the_tensorboard_command(tmp_path):
+    from components.settings import ModelSpec, TrainingSpec
+
+    model, training = ModelSpec(name="mlp_classifier", optimizer="rmsprop", learning_rate=0.003), TrainingSpec()
+    settings = {"model": dataclasses.asdict(model), "training": dataclasses.asdict(training)}
+    page = report.render_report(summary_for(tmp_path, settings=settings))
+    section = page[page.index("<h2>Settings</h2>") :]
+    for label, value in [
+        ("hidden units", "64, 32"),
+        ("optimizer", "rmsprop"),
+        ("learning rate", "0.003"),
+        ("batch size (per replica)", "32"),
+        ("early stopping", "on val_loss, min_delta 0.001, patience 20, best weights restored"),
+        ("strategy (configured)", "auto"),
+    ]:
+        assert f"<th>{label}</th><td>{value}</td>" in section, label
+    assert "<code>tensorboard --logdir /logs</code>" in page
+    cnn = report.render_report(summary_for(tmp_path / "cnn", settings=settings, model="cnn"))
+    assert "<th>conv.filters</th>" in cnn and "<th>augmentation</th><td>none</td>" in cnn
+    assert "<th>hidden units</th>" not in cnn  # the conv family's own section instead
+
+
+def test_image_samples_are_shown_misclassified_first_and_image_bytes_are_no_statistics_rows(tmp_path):
+    samples = {
+        "scanned": 30,
+        "samples": [
+            {
+                "path": "test/3/a.png",
+                "true": "3",
+                "predicted": "5",
+                "probability": 0.61,
+                "correct": False,
+                "image": "data:image/png;base64,iVBORw0KGgo=",
+            },
+            {
+                "path": "test/7/b.png",
+                "true": "7",
+                "predicted": "7",
+                "probability": 0.99,
+                "correct": True,
+                "image": "data:image/png;base64,iVBORw0KGgo=",
+            },
+        ],
+    }
+    samples_file = tmp_path / "image_samples.json"
+    samples_file.write_text(json.dumps(samples))
+    images = {"read": 30, "skipped": 0, "skipped_files": []}
+    page = report.render_report(summary_for(tmp_path, image_samples=str(samples_file), images=images))
+    figures = re.findall(r'<figure class="sample (right|wrong)">.*?<figcaption>(.*?)</figcaption>', page)
+    assert figures == [
+        ("wrong", "test/3/a.png<br>true 3, predicted 5 (0.61)"),
+        ("right", "test/7/b.png<br>true 7, predicted 7 (0.99)"),
+    ]
+    assert "2 of the first 30 eval images, the misclassified ones first (1 shown)" in page
+    assert "<td>image</td>" not in page and "<td>weight_kg</td>" in page  # image data: no row for the bytes

@@ -127,6 +127,16 @@ def test_runs_lists_the_run_from_ml_metadata(penguins):
     assert " complete " in first and " yes " in first and first.endswith(penguins.summary["pushed_model_dir"])
 
 
+def test_runs_json_lists_the_run_for_scripts(penguins):
+    code, printed = cli("runs", "--json", "--pipeline-root", str(Path(penguins.summary["summary_file"]).parents[2]))
+    assert code == 0
+    record = next(run for run in json.loads(printed) if run["run_id"] == penguins.summary["run_id"])
+    assert record["state"] == "complete" and record["blessed"] is True
+    assert record["pushed_model_dir"] == penguins.summary["pushed_model_dir"]
+    assert record["metrics"]["loss"] == pytest.approx(penguins.summary["metrics"]["loss"]["value"])
+    assert record["started_iso"].endswith("Z")
+
+
 def test_runs_reads_no_tensorflow(penguins):
     """`runs` answers from ML Metadata and the runs' summary files alone (bench/fast_answers.py
     times it): a fresh process imports neither TensorFlow, TFX, Beam nor TFMA."""

@@ -17,6 +17,7 @@ the cached verdict (and pushes nothing new) even if production changed meanwhile
 
 from __future__ import annotations
 
+import logging as pylogging
 from typing import Any
 
 from absl import logging
@@ -33,6 +34,7 @@ from components.pusher.push import latest_version
 from components.settings import InputError
 from components.tfx_types import ArtifactDict, ExecProperties
 
+log = pylogging.getLogger(__name__)
 SERVING_DIR_KEY = "serving_dir"
 _TFX = standard_component_specs.EvaluatorSpec
 
@@ -69,6 +71,7 @@ class Executor(tfx_evaluator.Executor):
         _record_baseline(
             artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]), production
         )
+        _write_samples(input_dict, output_dict)
 
     def _as_model_artifact(self, version_dir: str) -> standard_artifacts.Model:
         """A Model artifact holding a copy of the pushed version, laid out as the Trainer's
@@ -100,6 +103,22 @@ def check_baseline(version_dir: str, saved_model_dir: str) -> None:
             f"{version_dir}: the model in production has no {', '.join(sorted(missing))} signature, "
             f"so the gate cannot compare against it; restore or remove that version"
         )
+
+
+def _write_samples(input_dict: ArtifactDict, output_dict: ArtifactDict) -> None:
+    """The report's image samples (components/evaluator/samples.py). The verdict is already
+    recorded: a failure here is logged and leaves the report without samples, not the run failed."""
+    from components.evaluator.samples import write_image_samples
+
+    single = artifact_utils.get_single_instance
+    try:
+        write_image_samples(
+            single(input_dict[standard_component_specs.EXAMPLES_KEY]),
+            single(input_dict[standard_component_specs.MODEL_KEY]),
+            single(output_dict[standard_component_specs.EVALUATION_KEY]).uri,
+        )
+    except Exception as error:  # noqa: BLE001 - see the docstring
+        log.warning("no image samples for the report: %s: %s", type(error).__name__, error)
 
 
 def _record_baseline(blessing: types.Artifact, production: str | None) -> None:

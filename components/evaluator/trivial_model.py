@@ -1,9 +1,11 @@
-"""The loss of a model that ignores the features: the gate's default bar (`evaluation.max_loss`).
+"""A model that ignores the features: the gate's default bars (`evaluation.max_loss` and, for
+classes, `evaluation.min_accuracy`).
 
-A trained model that does not beat it has learned nothing from the features. For classes, the
-cross-entropy of always predicting the class frequencies, which is their entropy; for a numeric
-label, the mean absolute error of always predicting the median. CSV data (csv_input.py) and image
-data (image_data.py) both count their labels and ask here.
+A trained model that does not beat it has learned nothing from the features. Its loss: for
+classes, the cross-entropy of always predicting the class frequencies, which is their entropy;
+for a numeric label, the mean absolute error of always predicting the median. Its accuracy:
+always guessing the majority class; the default bar asks for a margin over that. CSV data
+(csv_input.py) and image data (image_data.py) both count their labels and ask here.
 """
 
 from __future__ import annotations
@@ -29,3 +31,14 @@ def trivial_loss(labels: list[str], task: str) -> float:
     if task == "regression":
         return median_absolute_error(float(value) for value in labels)
     return entropy(Counter(labels))
+
+
+# The default accuracy bar: this share of the rows a majority-class guess gets wrong must be
+# right. 152 of 344 penguins are Adelie (0.442), so the bar is 0.442 + 0.1 * 0.558 = 0.498.
+ACCURACY_MARGIN = 0.1
+
+
+def default_min_accuracy(counts: Mapping[str, int]) -> float:
+    """Better than always guessing the majority class, by `ACCURACY_MARGIN` of its errors."""
+    majority = max(counts.values()) / sum(counts.values())
+    return round(majority + ACCURACY_MARGIN * (1 - majority), 4)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import os
 import posixpath
+import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
@@ -274,10 +275,19 @@ def check_image(content: bytes) -> str | None:
     try:
         image = tf.io.decode_image(content, expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
-        return f"cannot decode: {error.message.splitlines()[0]}"
+        return f"cannot decode: {readable_tf_error(error.message)}"
     if image.shape[0] == 0 or image.shape[1] == 0:
         return "the image has no pixels"
     return None
+
+
+def readable_tf_error(message: str) -> str:
+    """The first line of a TensorFlow error without its graph-node and op tags:
+    "{{function_node __wrapped__DecodeImage_device_/job:...}} Unknown image file format. ...
+    [Op:DecodeImage]" -> "Unknown image file format. ..."."""
+    lines = message.strip().splitlines()
+    line = re.sub(r"\{\{[^}]*\}\}\s*", "", lines[0] if lines else "")
+    return re.sub(r"\s*\[Op:[^\]]*\]", "", line).strip() or "unreadable"
 
 
 def encode_png(image: np.ndarray) -> bytes:

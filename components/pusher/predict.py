@@ -1,17 +1,24 @@
-"""Feeding raw inputs to an exported model's serving signatures: CSV/JSON rows, or image files."""
+"""Feeding raw inputs to an exported model's serving signatures: CSV/JSON rows, or image files.
+
+Bad input is named, as in the pipeline: a cell that is not a number by its file, line and
+column; a feature column missing from a whole file is an error unless allowed (then each such
+row is predicted with it missing, imputed as in training); an image file that does not decode
+is skipped and listed with its reason, the other files predicted.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from components import features
-from components.example_gen.image_data import IMAGE_EXTENSIONS
+from components.example_gen.image_data import IMAGE_EXTENSIONS, check_image
 from components.pusher.push import latest_version
 from components.settings import InputError
 
@@ -46,26 +53,46 @@ def predict_images(model: Any, contents: Sequence[bytes]) -> dict[str, np.ndarra
     return {name: value.numpy() for name, value in outputs.items()}
 
 
+@dataclass
+class Rows:
+    """Rows of one file with where each came from: `lines[i]` is row i's line in the file."""
+
+    path: str
+    rows: list[dict[str, str]]
+    lines: list[int]
+    columns: set[str]  # every column the file names (a CSV's header, any JSON object's keys)
+
+
 def read_rows(path: str) -> list[dict[str, str]]:
     """Rows of a CSV file (with a header), a JSON list of objects, or JSON lines; values as text."""
+    return read_file_rows(path).rows
+
+
+def read_file_rows(path: str) -> Rows:
     try:
         with open(path, newline="", encoding="utf-8") as f:
             if path.lower().endswith(".csv"):
-                return [dict(row) for row in csv.DictReader(f)]
+                reader = csv.DictReader(f)
+                rows, lines = [], []
+                for row in reader:
+                    rows.append(dict(row))
+                    lines.append(reader.line_num)
+                return Rows(path, rows, lines, set(reader.fieldnames or []))
             text = f.read()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read ({error})") from None
     try:
-        parsed = (
-            json.loads(text)
-            if text.lstrip().startswith("[")
-            else [json.loads(line) for line in text.splitlines() if line.strip()]
-        )
+        if text.lstrip().startswith("["):
+            parsed, lines = json.loads(text), None
+        else:
+            numbered = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+            parsed, lines = [json.loads(line) for _, line in numbered], [number for number, _ in numbered]
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not JSON or JSON lines ({error})") from None
-    if not all(isinstance(row, dict) for row in parsed):
+    if not isinstance(parsed, list) or not all(isinstance(row, dict) for row in parsed):
         raise InputError(f"{path}: expected JSON objects mapping column names to values")
-    return [{name: "" if value is None else str(value) for name, value in row.items()} for row in parsed]
+    rows = [{name: "" if value is None else str(value) for name, value in row.items()} for row in parsed]
+    return Rows(path, rows, lines or list(range(1, len(rows) + 1)), {name for row in rows for name in row})
 
 
 def raw_input_dtypes(model: Any) -> dict[str, tf.DType]:
@@ -82,16 +109,30 @@ def predict_examples(model: Any, rows: Sequence[Row]) -> dict[str, np.ndarray]:
     return {name: value.numpy() for name, value in outputs.items()}
 
 
-def predict_raw(model: Any, rows: Sequence[Row]) -> dict[str, np.ndarray]:
-    """Through `serving_raw`: one tensor per column, NaN or "" where a cell is missing."""
-    columns = raw_columns(rows, raw_input_dtypes(model))
+def predict_raw(model: Any, rows: Sequence[Row], where: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """Through `serving_raw`: one tensor per column, NaN or "" where a cell is missing.
+    `where[i]` names row i in an error ("rows.csv line 3")."""
+    columns = raw_columns(rows, raw_input_dtypes(model), where)
     outputs = model.signatures[features.SERVING_RAW_SIGNATURE](**columns)
     return {name: value.numpy() for name, value in outputs.items()}
 
 
-def raw_columns(rows: Sequence[Row], dtypes: Mapping[str, tf.DType]) -> dict[str, tf.Tensor]:
+def raw_columns(rows: Sequence[Row], dtypes: Mapping[str, tf.DType], where: Sequence[str] = ()) -> dict[str, tf.Tensor]:
     """The `serving_raw` inputs for `rows`: one tensor per column, NaN or "" where a cell is missing."""
-    return {name: tf.constant([_cell(row, name, dtype) for row in rows], dtype) for name, dtype in dtypes.items()}
+    columns = {}
+    for name, dtype in dtypes.items():
+        cells = []
+        for i, row in enumerate(rows):
+            try:
+                cells.append(_cell(row, name, dtype))
+            except ValueError:
+                place = where[i] if where else f"row {i + 1}"
+                raise InputError(
+                    f"{place}, column {name!r}: {row[name]!r} is not a number "
+                    f"(leave the cell empty for a missing value)"
+                ) from None
+        columns[name] = tf.constant(cells, dtype)
+    return columns
 
 
 def to_example(row: Row, dtypes: Mapping[str, tf.DType]) -> tf.train.Example:
@@ -125,24 +166,61 @@ def class_probability(probabilities: Any, class_id: int) -> float:
     return float(probabilities[class_id])
 
 
-def predict_files(model_path: str, files: Sequence[str]) -> tuple[str, list[str], dict[str, np.ndarray]]:
-    """`predict`'s work: the model version used, a name per prediction (an image file, or a row
-    as `file:line`), and the model's outputs. Image models take image files; others CSV/JSON rows."""
+@dataclass
+class Predictions:
+    """`predict`'s result: the model version used, a name per prediction (an image file, or a
+    row as `file:row`), the model's outputs, and what was left out or assumed."""
+
+    model_dir: str
+    names: list[str]
+    outputs: dict[str, np.ndarray]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) of images not read
+    warnings: list[str] = field(default_factory=list)
+
+
+def predict_files(model_path: str, files: Sequence[str], allow_missing: bool = False) -> Predictions:
+    """`predict`'s work. Image models take image files; others CSV/JSON rows."""
     model_dir = model_version_dir(model_path)
     model = load_model(model_dir)
     if takes_images(model):
-        not_images = [path for path in files if not is_image_file(path)]
-        if not_images:
-            raise InputError(f"{not_images[0]}: this model takes image files (.png .jpg .jpeg .bmp .gif)")
-        return model_dir, list(files), predict_images(model, [_read_bytes(path) for path in files])
-    rows, names = [], []
+        return _predict_image_files(model_dir, model, files)
+    dtypes = raw_input_dtypes(model)
+    rows, names, where, warnings = [], [], [], []
     for path in files:
         if is_image_file(path):
             raise InputError(f"{path}: this model takes CSV or JSON rows, not images")
-        file_rows = read_rows(path)
-        rows += file_rows
-        names += [f"{path}:{i + 1}" for i in range(len(file_rows))]
-    return model_dir, names, predict_raw(model, rows)
+        file_rows = read_file_rows(path)
+        missing = sorted(set(dtypes) - file_rows.columns)
+        if missing and not allow_missing:
+            raise InputError(
+                f"{path}: no column {', '.join(map(repr, missing))}, which the model takes; add it, or pass "
+                f"--allow-missing to predict with it missing in every row (imputed as in training)"
+            )
+        if missing:
+            warnings.append(f"{path}: no column {', '.join(map(repr, missing))}: predicted as missing in every row")
+        rows += file_rows.rows
+        names += [f"{path}:{i + 1}" for i in range(len(file_rows.rows))]
+        where += [f"{path} line {line}" for line in file_rows.lines]
+    return Predictions(model_dir, names, predict_raw(model, rows, where), warnings=warnings)
+
+
+def _predict_image_files(model_dir: str, model: Any, files: Sequence[str]) -> Predictions:
+    """Every file that decodes, as ExampleGen checks them; the others skipped with the reason."""
+    not_images = [path for path in files if not is_image_file(path)]
+    if not_images:
+        raise InputError(f"{not_images[0]}: this model takes image files (.png .jpg .jpeg .bmp .gif)")
+    good, contents, skipped = [], [], []
+    for path in files:
+        content = _read_bytes(path)
+        reason = check_image(content)
+        if reason:
+            skipped.append((path, reason))
+        else:
+            good.append(path)
+            contents.append(content)
+    if not good:
+        raise InputError("no file is a usable image: " + "; ".join(f"{path}: {reason}" for path, reason in skipped))
+    return Predictions(model_dir, good, predict_images(model, contents), skipped=skipped)
 
 
 def _read_bytes(path: str) -> bytes:

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.json"
 MODEL_FILE = "model.json"
+# Keras' BackupAndRestore checkpoints under the model run dir: a Trainer pod that Kubernetes
+# restarts (a preempted GPU node) gets the same output URIs from the driver and resumes from its
+# last finished epoch. Deleted by Keras when training ends; a new run has a new run dir.
+BACKUP_DIR = "backup"
 
 
 def trainer_settings(data: DataSpec, model: ModelSpec, training: TrainingSpec) -> dict[str, Any]:
@@ -92,6 +96,7 @@ def run_fn(fn_args: FnArgs) -> None:
         "strategy": placement.describe(),
         "global_batch_size": global_batch,
         "fit_seconds": round(time.monotonic() - fit_started, 3),
+        "class_names": class_names or None,
     }
     write_history(history, stopper, run_dir, context)
     line = linear_weights(model, transform_output, task, data.label)
@@ -221,11 +226,17 @@ def fit(
 ) -> tuple[tf.keras.callbacks.History, tf.keras.callbacks.EarlyStopping | None]:
     """Fit with TensorBoard logs and, when enabled, early stopping that restores the best epoch.
 
+    Each finished epoch is backed up (`BACKUP_DIR`): a fit that is killed and started again on
+    the same `log_dir` resumes after the last finished epoch. EarlyStopping starts afresh then
+    (Keras backs up the model and optimizer, not the callbacks): patience counts again and the
+    kept weights are the best since the resume.
+
     A loss that turns NaN or infinite stops training at that batch (TerminateOnNaN), and weights
     that do stop it at the end of that epoch (`FiniteWeights`); either fails the run with
     `TrainingError`, so no such model is exported, evaluated or pushed."""
     weights_check = FiniteWeights()
     callbacks: list[tf.keras.callbacks.Callback] = [
+        tf.keras.callbacks.BackupAndRestore(os.path.join(log_dir, BACKUP_DIR)),
         tf.keras.callbacks.TensorBoard(log_dir=log_dir),
         tf.keras.callbacks.TerminateOnNaN(),
         weights_check,
@@ -303,12 +314,15 @@ def write_history(
 ) -> dict[str, Any]:
     """Per-epoch metrics plus the (1-based) epoch whose weights were kept, as JSON in the run dir.
 
+    The per-epoch lists start at `first_epoch`: 1, or the epoch a fit resumed at from its backup.
     `context` (the strategy, the global batch size, the seconds `fit` took) is recorded alongside."""
     per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
-    epochs_run = len(history.epoch)
+    first_epoch = history.epoch[0] + 1 if history.epoch else 1
+    epochs_run = history.epoch[-1] + 1 if history.epoch else 0
     restored = stopper is not None and stopper.best_weights is not None
     record = {
         "epochs_run": epochs_run,
+        "first_epoch": first_epoch,
         "kept_epoch": stopper.best_epoch + 1 if restored else epochs_run,
         "stopped_early": bool(stopper is not None and stopper.stopped_epoch > 0),
         "history": per_epoch,

@@ -2,14 +2,26 @@
 
 - `serving_default`: a batch of serialized `tf.Example`s holding RAW features (as in the CSV).
 - `serving_raw`: one named 1-D tensor per raw feature; NaN (numbers) or "" (strings) is a
-  missing value, imputed exactly as in training. Integer columns are float64 here. For image
-  data it takes one tensor, `image`: the encoded files' bytes (PNG, JPEG, BMP, GIF).
+  missing value, imputed exactly as in training. Integer columns are float64 here, float
+  columns float32 (Python numbers and JSON, ints or floats, are converted to these; a tensor of
+  another dtype is refused, as by any signature). For image data it takes one tensor, `image`:
+  the encoded files' bytes (PNG, JPEG, BMP, GIF).
 - `transform_features`: raw tf.Examples, label included, to transformed features; TFMA uses it
   to find the transformed label and the example weight.
+
+Classifiers output `probabilities`, `class_ids`, `classes` (the predicted class's name) and
+`class_names` (every class's name in id order, naming the probability columns); the names are
+also in the SavedModel's assets/class_names.txt. For Python callers the model also has
+`serve_columns({column: tensor})`: `serving_raw` taking int32/int64/float32/float64 tensors
+for every numeric column (the integer columns in one of these dtypes, the float columns in
+float32 or float64), as `tf.constant` of Python numbers or NumPy arrays give them.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+import tempfile
 from typing import Any, Callable
 
 import tensorflow as tf
@@ -48,11 +60,52 @@ def make_signatures(
     def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
         return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
 
+    serve_raw_function = serve_raw.get_concrete_function()
+    setattr(model, features.SERVE_COLUMNS_FUNCTION, columns_function(serve_raw_function, raw_inputs))
+    if class_names:
+        model.class_names_asset = tf.saved_model.Asset(_class_names_file(class_names))
     return {
         features.SERVING_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
-        features.SERVING_RAW_SIGNATURE: serve_raw.get_concrete_function(),
+        features.SERVING_RAW_SIGNATURE: serve_raw_function,
         features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
     }
+
+
+INTEGER_COLUMN_DTYPES = (tf.int32, tf.int64, tf.float32, tf.float64)
+FLOAT_COLUMN_DTYPES = (tf.float32, tf.float64)
+
+
+def columns_function(serve_raw: Any, raw_inputs: list[tf.TensorSpec]) -> Any:
+    """`serving_raw` over a dict of columns whose numbers may be any int or float dtype.
+
+    A signature has one dtype per input, and `tf.constant([2007])` is int32 where an integer
+    column is float64. This function is traced once per pair (integer columns' dtype, float
+    columns' dtype); each trace casts and calls the one `serving_raw` graph, so it costs casts,
+    not another copy of the model."""
+
+    @tf.function
+    def serve_columns(columns: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return serve_raw(**{spec.name: tf.cast(columns[spec.name], spec.dtype) for spec in raw_inputs})
+
+    integer = [spec.name for spec in raw_inputs if spec.dtype == tf.float64]
+    floating = [spec.name for spec in raw_inputs if spec.dtype == tf.float32]
+    pairs = itertools.product(
+        INTEGER_COLUMN_DTYPES if integer else (None,), FLOAT_COLUMN_DTYPES if floating else (None,)
+    )
+    for integer_dtype, float_dtype in pairs:
+        dtypes = {**{name: integer_dtype for name in integer}, **{name: float_dtype for name in floating}}
+        serve_columns.get_concrete_function(
+            {spec.name: tf.TensorSpec([None], dtypes.get(spec.name, spec.dtype), name=spec.name) for spec in raw_inputs}
+        )
+    return serve_columns
+
+
+def _class_names_file(class_names: list[str]) -> str:
+    """The class names, one per line in id order, in a file the SavedModel copies into assets/."""
+    path = os.path.join(tempfile.mkdtemp(prefix="class-names-"), features.CLASS_NAMES_ASSET)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{name}\n" for name in class_names))
+    return path
 
 
 def serving_feature_spec(raw_spec: dict[str, Any], label_column: str) -> dict[str, Any]:
@@ -81,6 +134,7 @@ def _predict_fn(model: tf.keras.Model, task: str, class_names: list[str]) -> Cal
             features.PROBABILITIES: output,
             features.CLASS_IDS: class_ids,
             features.CLASSES: tf.gather(names, class_ids),
+            features.CLASS_NAMES: tf.tile(names[tf.newaxis, :], [tf.shape(output)[0], 1]),
         }
 
     return predict

@@ -4,11 +4,21 @@ A builder takes the transformed inputs (`InputSpec`), the task (`TaskSpec`) and 
 hyperparameters (`ModelSpec`) and returns a compiled Keras model. Which tasks a model fits and
 whether it needs images is declared here, once, and checked both when a config is loaded and
 when a model is built.
+
+A user's own builder is named `package.module:function` (docs/own-model.md): it has the same
+contract, may return an uncompiled model (the config's optimizer and the task's loss compile
+it), and is checked here before TensorFlow starts (the module is found and defines the
+function) and in components/trainer/models/own.py once built (a Keras 2 model whose inputs are
+transformed features and whose output fits the task).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -27,11 +37,25 @@ class ModelInfo:
     builder_path: str  # "module:function"
     tasks: tuple[str, ...]
     needs_image: bool = False
+    own: bool = False  # a user's builder, named in the config (not registered here)
+    section: str = ""  # the ModelSpec section its builder reads besides the shared settings
 
     @property
     def builder(self) -> Builder:
         module, function = self.builder_path.split(":")
-        return getattr(importlib.import_module(module), function)
+        if not self.own:
+            return getattr(importlib.import_module(module), function)
+        _importable_from_working_directory()
+        try:
+            loaded = importlib.import_module(module)
+        except Exception as error:  # noqa: BLE001 - any failure of the user's module is named as theirs
+            raise ValueError(
+                f"{self.builder_path}: importing {module} failed: {type(error).__name__}: {error}"
+            ) from None
+        builder = getattr(loaded, function, None)
+        if not callable(builder):
+            raise ValueError(f"{self.builder_path}: {module} has no function {function}")
+        return builder
 
     @property
     def description(self) -> str:
@@ -55,11 +79,11 @@ REGISTRY: dict[str, ModelInfo] = {
         ModelInfo(f"{_MLP}:mlp_dropout_batchnorm", TASKS),
         ModelInfo(f"{_MLP}:mlp_batchnorm_input", TASKS),
         ModelInfo(f"{_MLP}:mnist_mlp", ("multiclass",)),
-        ModelInfo(f"{_CONV}:cnn", TASKS, needs_image=True),
-        ModelInfo("components.trainer.models.rnn:rnn", CLASSIFICATION_TASKS, needs_image=True),
-        ModelInfo(f"{_CONV}:vgg", TASKS, needs_image=True),
-        ModelInfo(f"{_CONV}:squeezenet", ("multiclass",), needs_image=True),
-        ModelInfo(f"{_TRANSFER}:transfer", TASKS, needs_image=True),
+        ModelInfo(f"{_CONV}:cnn", CLASSIFICATION_TASKS, needs_image=True, section="conv"),
+        ModelInfo("components.trainer.models.rnn:rnn", CLASSIFICATION_TASKS, needs_image=True, section="rnn"),
+        ModelInfo(f"{_CONV}:vgg", CLASSIFICATION_TASKS, needs_image=True, section="vgg"),
+        ModelInfo(f"{_CONV}:squeezenet", ("multiclass",), needs_image=True, section="squeezenet"),
+        ModelInfo(f"{_TRANSFER}:transfer", CLASSIFICATION_TASKS, needs_image=True, section="transfer"),
     )
 }
 
@@ -67,6 +91,11 @@ REGISTRY: dict[str, ModelInfo] = {
 def default_model(task: str) -> str:
     """The model a recipe gets when it names none (`model.name: auto`), and a sweep's rows build on."""
     return "mlp_classifier" if task in CLASSIFICATION_TASKS else "mlp_regressor"
+
+
+def settings_section(name: str) -> str:
+    """The ModelSpec section a registered model reads ("" for the dense models and own builders)."""
+    return REGISTRY[name].section if name in REGISTRY else ""
 
 
 def check_model(name: str, task: str) -> ModelInfo:
@@ -79,6 +108,10 @@ def check_model(name: str, task: str) -> ModelInfo:
 
 def build_model(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> Any:
     info = check_model(spec.name, task.task)
+    if info.own:
+        from components.trainer.models.own import build_own_model
+
+        return build_own_model(info, inputs, task, spec)
     if info.needs_image and inputs.image is None:
         raise ValueError(f"model {spec.name} needs image data; this data has only tabular features")
     return info.builder(inputs, task, spec)
@@ -135,7 +168,68 @@ def model_summary(name: str, image_shape: tuple[int, int, int], num_classes: int
     return "\n".join(lines)
 
 
+OWN_MODEL_FORM = "package.module:function"
+
+
+def is_own_model(name: str) -> bool:
+    return ":" in name
+
+
+def own_model_info(name: str) -> ModelInfo:
+    """A user's builder, checked without running their code: the module is found (on the
+    working directory or the installed packages) and defines `function` at its top level."""
+    module, _, function = name.partition(":")
+    if not (all(part.isidentifier() for part in module.split(".")) and function.isidentifier()):
+        raise ValueError(f"{name!r}: name a model of your own as {OWN_MODEL_FORM}, e.g. my_models:wide_mlp")
+    source = own_model_source(name)
+    if source.endswith(".py") and function not in _top_level_names(source):
+        raise ValueError(f"{name}: {source} defines no function {function}")
+    return ModelInfo(name, TASKS, own=True)
+
+
+def own_model_source(name: str) -> str:
+    """The file that holds a user's builder (`package.module:function`)."""
+    module = name.partition(":")[0]
+    _importable_from_working_directory()
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as error:
+        spec, reason = None, f" ({error})"
+    else:
+        reason = ""
+    if spec is None or not spec.origin:
+        raise ValueError(
+            f"{name}: cannot find module {module}{reason} from {os.getcwd()}; run from the folder that "
+            f"holds {module.replace('.', '/')}.py, or install its package"
+        )
+    return spec.origin
+
+
+def _top_level_names(source: str) -> set[str]:
+    with open(source, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), source)
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return names
+
+
+def _importable_from_working_directory() -> None:
+    """A user's module next to their data imports as `python -m` would import it, also when the
+    CLI runs as the installed `keras-pipeline` script (whose sys.path lacks the working directory)."""
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def check_known(name: str) -> ModelInfo:
+    if is_own_model(name):
+        return own_model_info(name)
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r} (known: {', '.join(sorted(REGISTRY))})")
     return REGISTRY[name]

@@ -1,0 +1,88 @@
+"""Image samples for the run report: eval images with their true and predicted class,
+misclassified first, written by the Evaluator beside its evaluation.
+
+The Evaluator is where the raw eval examples (the encoded image, its class and its path) and
+the candidate model meet; TFMA keeps no per-example predictions, so the candidate's
+`serving_default` is run here on the first `MAX_SCANNED` eval images, once per run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from typing import Any
+
+import tensorflow as tf
+from tfx.dsl.io import fileio
+from tfx.types import artifact_utils
+from tfx.utils import path_utils
+
+from components import features
+
+SAMPLES_FILE = "image_samples.json"
+MAX_SAMPLES = 24
+MAX_SCANNED = 2000
+EVAL_SPLIT = "eval"
+_BATCH = 256
+_MIME = {b"\x89PNG": "image/png", b"\xff\xd8": "image/jpeg", b"GIF8": "image/gif", b"BM": "image/bmp"}
+
+
+def eval_images(examples: Any, limit: int = MAX_SCANNED) -> list[tf.train.Example]:
+    """The first `limit` eval examples if they hold images; [] for tabular data."""
+    pattern = os.path.join(artifact_utils.get_split_uri([examples], EVAL_SPLIT), "*")
+    files = fileio.glob(pattern)
+    if not files:
+        return []
+    records = tf.data.TFRecordDataset(sorted(files), compression_type="GZIP").take(limit)
+    parsed = [tf.train.Example.FromString(record.numpy()) for record in records]
+    return parsed if parsed and features.IMAGE in parsed[0].features.feature else []
+
+
+def image_samples(examples: list[tf.train.Example], model_dir: str) -> list[dict[str, Any]]:
+    """Each example with its true and predicted class and the predicted class's probability;
+    the misclassified ones first, `MAX_SAMPLES` in all."""
+    model = tf.saved_model.load(model_dir)
+    serve = model.signatures[features.SERVING_EXAMPLES_SIGNATURE]
+    rows = []
+    for start in range(0, len(examples), _BATCH):
+        batch = examples[start : start + _BATCH]
+        outputs = serve(examples=tf.constant([example.SerializeToString() for example in batch]))
+        names = outputs[features.CLASS_NAMES].numpy()
+        for example, class_id, probabilities, class_names in zip(
+            batch, outputs[features.CLASS_IDS].numpy(), outputs[features.PROBABILITIES].numpy(), names
+        ):
+            feature = example.features.feature
+            true_id = feature[features.IMAGE_LABEL].int64_list.value[0]
+            probability = probabilities[0] if len(probabilities) == 1 else probabilities[class_id]
+            if len(probabilities) == 1 and class_id == 0:
+                probability = 1 - probability
+            content = feature[features.IMAGE].bytes_list.value[0]
+            rows.append(
+                {
+                    "path": feature[features.IMAGE_PATH].bytes_list.value[0].decode(),
+                    "true": class_names[true_id].decode(),
+                    "predicted": class_names[class_id].decode(),
+                    "probability": round(float(probability), 4),
+                    "correct": bool(class_id == true_id),
+                    "image": f"data:{_mime(content)};base64,{base64.b64encode(content).decode()}",
+                }
+            )
+    rows.sort(key=lambda row: row["correct"])  # stable: misclassified first, each in eval order
+    return rows[:MAX_SAMPLES]
+
+
+def write_image_samples(examples: Any, model: Any, evaluation_uri: str) -> str | None:
+    """`image_samples` of the candidate on the eval split, as JSON in the evaluation's dir."""
+    found = eval_images(examples)
+    if not found:
+        return None
+    samples = image_samples(found, path_utils.serving_model_path(model.uri))
+    path = os.path.join(evaluation_uri, SAMPLES_FILE)
+    with fileio.open(path, "w") as f:
+        json.dump({"scanned": len(found), "samples": samples}, f)
+    return path
+
+
+def _mime(content: bytes) -> str:
+    return next((mime for magic, mime in _MIME.items() if content.startswith(magic)), "application/octet-stream")

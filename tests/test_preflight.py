@@ -1,0 +1,77 @@
+"""Preflight: the recipe a command reads, where it reads the data, and the gate's default bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.evaluator.trivial_model import default_min_accuracy
+from conftest import REPO, write_csv
+from pipeline import output
+from pipeline.config import DEFAULT_RECIPE, load_config
+from pipeline.preflight import prepare
+
+SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
+
+
+def test_the_default_accuracy_bar_beats_the_majority_class_by_a_tenth_of_its_errors():
+    assert default_min_accuracy({"a": 3, "b": 1}) == pytest.approx(0.75 + 0.1 * 0.25)
+    assert default_min_accuracy({"Adelie": 152, "Gentoo": 124, "Chinstrap": 68}) == pytest.approx(0.4977, abs=1e-4)
+
+
+def test_a_users_classification_csv_gets_a_default_accuracy_bar_and_it_is_printed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
+    prepared = prepare(None, {"data.path": str(data), "data.label": "y", "data.task": "binary"})
+    assert prepared.computed_bound and prepared.computed_accuracy
+    assert prepared.config.evaluation.min_accuracy == pytest.approx(0.75 + 0.1 * 0.25)
+    banner = output.run_banner(prepared)
+    assert "gate: loss <= 0.5623, accuracy >= 0.775" in banner
+    assert "no evaluation.min_accuracy set: the accuracy must beat always guessing the most frequent class" in banner
+
+
+def test_a_set_accuracy_bound_is_kept_and_regression_gets_none(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
+    kept = prepare(None, {"data.path": str(data), "data.label": "y", "evaluation.min_accuracy": 0.6})
+    assert kept.config.evaluation.min_accuracy == 0.6 and not kept.computed_accuracy
+    regression = prepare(None, {"data.path": str(data), "data.label": "x", "data.task": "regression"})
+    assert regression.config.evaluation.min_accuracy is None and not regression.computed_accuracy
+
+
+def test_bounds_print_alike_before_the_run_in_its_summary_and_when_compiled():
+    bound = 1.049234567
+    assert output.bound_text(bound) == "1.049"
+    summary_line = output.format_summary(
+        {
+            "run_id": "r",
+            "wall_seconds": 1.0,
+            "metrics": {"loss": {"metric": "m", "value": 0.5, "upper_bound": bound, "passed": True}},
+            "blessed": True,
+            "pushed_model_dir": "/x",
+            "summary_file": "/s",
+        }
+    )
+    assert "[bound <= 1.049]" in summary_line
+    config = load_config(DEFAULT_RECIPE, {"evaluation.max_loss": bound})
+    assert output.gate_text(config.evaluation) == "loss <= 1.049, accuracy >= 0.9"
+
+
+@pytest.mark.parametrize("command", ["run", "compile"])
+def test_without_a_recipe_or_data_run_and_compile_read_the_default_recipe_from_any_directory(
+    command, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # outside the checkout: the shipped data is found in it
+    overrides = {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/p"} if command == "compile" else {}
+    prepared = prepare(None, overrides)
+    config = prepared.config
+    assert (config.name, config.model.hidden_units) == ("penguins", [32, 16])
+    assert (config.evaluation.max_loss, config.evaluation.min_accuracy) == (0.3, 0.9)
+    expected = "/pipeline/data/penguins/penguins.csv" if command == "compile" else SHIPPED_PENGUINS
+    assert config.data.path == expected
+
+
+def test_data_given_alone_uses_the_built_in_defaults_not_the_default_recipe(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = prepare(None, {"data.path": SHIPPED_PENGUINS}).config
+    assert config.model.name == "mlp_classifier" and config.model.hidden_units == [64, 32]
+    assert config.evaluation.max_loss == pytest.approx(1.0492, abs=1e-4)  # the class frequencies' entropy
