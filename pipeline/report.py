@@ -19,6 +19,7 @@ from tfx.dsl.io import fileio
 from components import features
 from components.trainer.models import settings_section
 from pipeline import charts
+from pipeline.output import bound_text
 
 REPORT_FILE = "report.html"
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
@@ -211,9 +212,9 @@ def _gate_section(summary: dict[str, Any]) -> str:
     rows = []
     for role, metric in metrics.items():
         if metric.get("lower_bound") is not None:
-            bound = f"&ge; {metric['lower_bound']:.4g}"
+            bound = f"&ge; {bound_text(metric['lower_bound'])}"
         elif metric.get("upper_bound") is not None:
-            bound = f"&le; {metric['upper_bound']:.4g}"
+            bound = f"&le; {bound_text(metric['upper_bound'])}"
         else:
             bound = "none"
         baseline = metric.get("baseline")

@@ -53,8 +53,12 @@ def test_flags_override_the_recipe():
         ({"model.name": "mlp_regressor"}, "model.name: model mlp_regressor fits task regression, not multiclass"),
         ({"model.name": "cnn"}, "model.name: cnn needs image data; CSV data has tabular features only"),
         (
-            {"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "cnn"},
+            {"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "auto"},
             "data.task: image data is classified",
+        ),
+        (
+            {"data.path": str(REPO / "data" / "digits_images"), "data.task": "regression", "model.name": "cnn"},
+            "model.name: model cnn fits task binary or multiclass, not regression",
         ),
         ({"data.image.channels": 2}, "data.image.channels: must be one of 1, 3"),
         ({"data.image.max_bad_fraction": 2}, "data.image.max_bad_fraction: must be in [0, 1]"),

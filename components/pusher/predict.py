@@ -55,11 +55,12 @@ def predict_images(model: Any, contents: Sequence[bytes]) -> dict[str, np.ndarra
 
 @dataclass
 class Rows:
-    """Rows of one file with where each came from: `lines[i]` is row i's line in the file."""
+    """Rows of one file with where each came from: `places[i]` names row i ("rows.csv line 3",
+    "rows.json item 2") in an error."""
 
     path: str
     rows: list[dict[str, str]]
-    lines: list[int]
+    places: list[str]
     columns: set[str]  # every column the file names (a CSV's header, any JSON object's keys)
 
 
@@ -77,22 +78,23 @@ def read_file_rows(path: str) -> Rows:
                 for row in reader:
                     rows.append(dict(row))
                     lines.append(reader.line_num)
-                return Rows(path, rows, lines, set(reader.fieldnames or []))
+                return Rows(path, rows, [f"{path} line {line}" for line in lines], set(reader.fieldnames or []))
             text = f.read()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read ({error})") from None
     try:
         if text.lstrip().startswith("["):
-            parsed, lines = json.loads(text), None
+            parsed = json.loads(text)
+            places = [f"{path} item {i + 1}" for i in range(len(parsed) if isinstance(parsed, list) else 0)]
         else:
             numbered = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
-            parsed, lines = [json.loads(line) for _, line in numbered], [number for number, _ in numbered]
+            parsed, places = [json.loads(line) for _, line in numbered], [f"{path} line {n}" for n, _ in numbered]
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not JSON or JSON lines ({error})") from None
     if not isinstance(parsed, list) or not all(isinstance(row, dict) for row in parsed):
         raise InputError(f"{path}: expected JSON objects mapping column names to values")
     rows = [{name: "" if value is None else str(value) for name, value in row.items()} for row in parsed]
-    return Rows(path, rows, lines or list(range(1, len(rows) + 1)), {name for row in rows for name in row})
+    return Rows(path, rows, places, {name for row in rows for name in row})
 
 
 def raw_input_dtypes(model: Any) -> dict[str, tf.DType]:
@@ -200,7 +202,7 @@ def predict_files(model_path: str, files: Sequence[str], allow_missing: bool = F
             warnings.append(f"{path}: no column {', '.join(map(repr, missing))}: predicted as missing in every row")
         rows += file_rows.rows
         names += [f"{path}:{i + 1}" for i in range(len(file_rows.rows))]
-        where += [f"{path} line {line}" for line in file_rows.lines]
+        where += file_rows.places
     return Predictions(model_dir, names, predict_raw(model, rows, where), warnings=warnings)
 
 
