@@ -79,6 +79,8 @@ def test_report_shows_eval_images_with_their_classes_misclassified_first(folder_
     samples = record["samples"]
     assert 0 < len(samples) <= 24 and record["scanned"] >= len(samples)
     assert [sample["correct"] for sample in samples] == sorted(sample["correct"] for sample in samples)
+    right = [sample["true"] for sample in samples if sample["correct"]]
+    assert len(set(right[:10])) == min(10, len(right))  # the correct ones class by class, not all 0s
     for sample in samples:
         assert sample["path"].startswith("train/") and sample["path"].split("/")[1] == sample["true"]
         assert (sample["true"] == sample["predicted"]) == sample["correct"]

@@ -41,7 +41,7 @@ def eval_images(examples: Any, limit: int = MAX_SCANNED) -> list[tf.train.Exampl
 
 def image_samples(examples: list[tf.train.Example], model_dir: str) -> list[dict[str, Any]]:
     """Each example with its true and predicted class and the predicted class's probability;
-    the misclassified ones first, `MAX_SAMPLES` in all."""
+    the misclassified ones first, then the others class by class, `MAX_SAMPLES` in all."""
     model = tf.saved_model.load(model_dir)
     serve = model.signatures[features.SERVING_EXAMPLES_SIGNATURE]
     rows = []
@@ -68,8 +68,20 @@ def image_samples(examples: list[tf.train.Example], model_dir: str) -> list[dict
                     "image": f"data:{_mime(content)};base64,{base64.b64encode(content).decode()}",
                 }
             )
-    rows.sort(key=lambda row: row["correct"])  # stable: misclassified first, each in eval order
-    return rows[:MAX_SAMPLES]
+    wrong = [row for row in rows if not row["correct"]]
+    return (wrong + _class_by_class([row for row in rows if row["correct"]]))[:MAX_SAMPLES]
+
+
+def _class_by_class(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows one true class after another, round-robin, so a few samples show every class
+    (eval files come sorted by class folder)."""
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_class.setdefault(row["true"], []).append(row)
+    ordered = []
+    for rank in range(max(map(len, by_class.values()), default=0)):
+        ordered += [group[rank] for group in by_class.values() if rank < len(group)]
+    return ordered
 
 
 def write_image_samples(examples: Any, model: Any, evaluation_uri: str) -> str | None:
