@@ -13,7 +13,8 @@ from pathlib import Path
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    return _tree_fingerprint(Path(__file__).resolve().parent)
+    """This package's source: what Transform and Trainer run."""
+    return tree_fingerprint(Path(__file__).resolve().parent)
 
 
 def model_code_fingerprint(model_name: str) -> str:
@@ -26,11 +27,12 @@ def model_code_fingerprint(model_name: str) -> str:
     top_level = model_name.partition(":")[0].split(".")[0]
     package = next((parent for parent in source.parents if parent.name == top_level), None)
     if package is not None and (package / "__init__.py").is_file():
-        return _tree_fingerprint(package)
+        return tree_fingerprint(package)
     return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
-def _tree_fingerprint(package: Path) -> str:
+def tree_fingerprint(package: Path) -> str:
+    """Every .py file under `package`, by relative path and content."""
     digest = hashlib.sha256()
     for source in sorted(package.rglob("*.py")):
         digest.update(str(source.relative_to(package)).encode())

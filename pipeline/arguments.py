@@ -23,6 +23,7 @@ RUN_FLAGS = {
 
 RUN_EXAMPLES = """examples:
   python -m pipeline run --config configs/penguins.yaml
+  python -m pipeline run --config configs/penguins.yaml --force  # again, though nothing changed
   python -m pipeline run --data my.csv --label price --task regression
   python -m pipeline run --config configs/breast_cancer.yaml --epochs 20 --set evaluation.min_accuracy=0.95
   python -m pipeline run --spec pipeline.json                  # a compiled spec, task by task as KFP runs it
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when nothing changed since the newest completed run (data files, config, "
+        "code, the model in production); without it such a run answers at once with that run",
+    )
     run.add_argument(
         "--spec",
         help="execute this compiled Kubeflow spec instead (from `compile`): each task "

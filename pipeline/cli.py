@@ -53,16 +53,20 @@ def _run(args: argparse.Namespace) -> int:
         return _run_spec(args)
     from pipeline.progress import component_progress
 
-    prepared = preflight.prepare(args.config, _overrides(args))
-    print(output.run_banner(prepared))
-    from pipeline.runner import run_pipeline  # TFX, Beam and TensorFlow: only once the input is checked
-    from pipeline.summary import write_json
+    prepared = preflight.prepare(args.config, _overrides(args), force=args.force)
+    if prepared.up_to_date:
+        summary = records.read_summary(prepared.up_to_date.summary_file)
+        print(output.up_to_date(prepared.config, summary))
+    else:
+        print(output.run_banner(prepared))
+        from pipeline.runner import run_pipeline  # TFX, Beam and TensorFlow: only once the input is checked
 
-    with component_progress() as progress:
-        summary = run_pipeline(prepared.config, progress)
+        with component_progress() as progress:
+            summary = run_pipeline(prepared.config, progress)
+        preflight.record_completed_run(prepared, summary)
+        print(output.format_summary(summary))
     if args.summary_json:
-        write_json(summary, args.summary_json)
-    print(output.format_summary(summary))
+        records.write_json(summary, args.summary_json)
     return output.EXIT_OK
 
 
@@ -70,7 +74,6 @@ def _run_spec(args: argparse.Namespace) -> int:
     from pipeline.config import parse_assignment
     from pipeline.progress import component_progress
     from pipeline.spec_runner import run_spec, summarize_spec_run
-    from pipeline.summary import write_json
 
     recipe_flags = [flag for flag in (*RUN_FLAGS, "config") if getattr(args, flag, None) is not None] + (
         ["set"] if args.set else []
@@ -88,7 +91,7 @@ def _run_spec(args: argparse.Namespace) -> int:
     summary = summarize_spec_run(run)
     summary["wall_seconds"] = round(time.monotonic() - started, 2)
     if args.summary_json:
-        write_json(summary, args.summary_json)
+        records.write_json(summary, args.summary_json)
     print(output.format_summary(summary))
     return output.EXIT_OK
 

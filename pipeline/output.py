@@ -33,6 +33,16 @@ def run_banner(prepared: Prepared) -> str:
     return "\n".join(lines)
 
 
+def up_to_date(config: Any, summary: dict[str, Any]) -> str:
+    """A run that had nothing to do: which completed run it matches, and that run's summary."""
+    lines = [
+        f"pipeline {config.name}: up to date with run {summary['run_id']}: the data files, config and code are "
+        f"the same, and the model in production is the one it left; nothing ran (--force runs anyway)",
+        format_summary(summary),
+    ]
+    return "\n".join(lines)
+
+
 def bound_text(value: float) -> str:
     """A gate bound as every command prints it (before the run, in its summary, when compiled)."""
     return f"{value:.4g}"
@@ -95,7 +105,8 @@ def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = ["", f"run {summary['run_id']} finished in {summary['wall_seconds']:.1f}s"]
+    took = f" finished in {summary['wall_seconds']:.1f}s" if summary.get("wall_seconds") is not None else ""
+    lines = ["", f"run {summary['run_id']}{took}"]
     training = summary.get("training") or {}
     if training:
         stop = "early stopping" if training["stopped_early"] else "all epochs"

@@ -8,19 +8,46 @@ ignores the features and, for classes, an accuracy above the majority class's. `
 bounds), `report --config`, `runs --config` and the benchmarks go through `load`: the config
 alone. None of this imports TensorFlow for CSV data, so a mistake is reported in a fraction of a
 second (bench/fast_answers.py).
+
+A local run whose inputs are those of a completed run (`inputs_fingerprint`: the config, the
+data files, the code, the model in production) is up to date: `prepare` says which run it
+matches, before the data is read or TensorFlow imported, and nothing runs unless forced.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from components.code_version import code_fingerprint, model_code_fingerprint, tree_fingerprint
 from components.evaluator.trivial_model import default_min_accuracy, trivial_loss
+from components.pusher import newest_version
 from components.settings import CLASSIFICATION_TASKS, ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
-from pipeline.config import check_files, load_config, readable_path, recipe_or_default, take_described_layout
+from pipeline.config import (
+    PROJECT_ROOT,
+    check_files,
+    load_config,
+    readable_path,
+    recipe_or_default,
+    take_described_layout,
+)
+from pipeline.records import SUMMARY_FILE, write_json
+
+UP_TO_DATE_FILE = "up_to_date.json"  # in the pipeline root: completed runs by their inputs' fingerprint
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    """The completed run whose inputs a command's are."""
+
+    run_id: str
+    summary_file: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,8 @@ class Prepared:
     data: str  # what the data is, in a few words: "label 'species'", "image_folder images, 10 classes"
     computed_bound: bool  # evaluation.max_loss was not set: it is the trivial model's loss
     computed_accuracy: bool = False  # evaluation.min_accuracy was not set: the majority class's, plus a margin
+    recipe: RunConfig | None = None  # as loaded, before the bounds derived from the data: what is fingerprinted
+    up_to_date: UpToDate | None = None  # set: nothing to run (the data was not read)
 
 
 def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -36,10 +65,14 @@ def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None
     return load_config(config_file, overrides)
 
 
-def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
-    """A config ready to run or compile: checked, its data read once, its gate's bounds set."""
+def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = False) -> Prepared:
+    """A config ready to run or compile: checked, its data read once, its gate's bounds set.
+    A local run that is up to date (and not forced) is returned as such, its data not read."""
     config = load_config(recipe_or_default(config_file, overrides), overrides)
     if config.runner.kind != "kubeflow":
+        match = None if force else up_to_date(config)
+        if match:
+            return Prepared(config, "", computed_bound=False, recipe=config, up_to_date=match)
         check_files(config)
     local = _local_data(config)
     layout = take_described_layout(config.data) if config.data.is_image else None
@@ -70,7 +103,78 @@ def prepare(config_file: str | None, overrides: dict[str, Any]) -> Prepared:
     if computed_accuracy:
         evaluation = dataclasses.replace(evaluation, min_accuracy=default_min_accuracy(counts))
     gated = dataclasses.replace(config, evaluation=evaluation)
-    return Prepared(gated, what, computed_bound=computed_bound, computed_accuracy=computed_accuracy)
+    return Prepared(gated, what, computed_bound, computed_accuracy, recipe=config)
+
+
+def inputs_fingerprint(config: RunConfig) -> str | None:
+    """What decides a local run's outcome, without reading the data: the config, each input
+    file's path, size and modification time (as TFX's ExampleGen fingerprints its input files),
+    this project's code, a user's model code and the locked packages, and the model in
+    production (a run that pushed changed it; a push or rollback since then means the gate has
+    another bar). None when an input is not on this machine (gs://, s3://): such a run is never
+    taken as up to date."""
+    inputs = [config.data.path, config.data.schema, config.model.transfer.base_model]
+    if any("://" in path for path in (*inputs, config.output.serving_dir, config.output.pipeline_root)):
+        return None
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True, default=str).encode())
+    for path in filter(None, inputs):
+        for file, size, modified in _file_stats(path):
+            digest.update(f"{file}\0{size}\0{modified}\n".encode())
+    wiring = tree_fingerprint(Path(__file__).resolve().parent)  # this package: the pipeline's wiring
+    digest.update(f"{code_fingerprint()} {wiring} {model_code_fingerprint(config.model.name)}".encode())
+    lock = PROJECT_ROOT / "requirements.lock"  # the packages `make` installs: an upgrade is a change
+    digest.update(lock.read_bytes() if lock.is_file() else b"no lock")
+    serving = config.output.serving_dir
+    production = newest_version(os.listdir(serving)) if os.path.isdir(serving) else None
+    digest.update(f"in production: {production}".encode())
+    return digest.hexdigest()
+
+
+def up_to_date(config: RunConfig) -> UpToDate | None:
+    """A completed run of this pipeline root whose inputs are this config's, if there is one."""
+    match = _completed_runs(config.output.pipeline_root).get(inputs_fingerprint(config) or "")
+    if not match or not os.path.isfile(match["summary_file"]):
+        return None
+    return UpToDate(match["run_id"], match["summary_file"])
+
+
+def record_completed_run(prepared: Prepared, summary: dict[str, Any]) -> None:
+    """After a local run: its inputs' fingerprint, taken now that the run has pushed (or not).
+    One entry per fingerprint, the newest run's, at most `_REMEMBERED`."""
+    fingerprint = inputs_fingerprint(prepared.recipe or prepared.config)
+    if fingerprint is None or os.path.basename(summary.get("summary_file", "")) != SUMMARY_FILE:
+        return
+    root = prepared.config.output.pipeline_root
+    runs = _completed_runs(root)
+    runs.pop(fingerprint, None)
+    runs[fingerprint] = {"run_id": summary["run_id"], "summary_file": summary["summary_file"]}
+    write_json({"runs": dict(list(runs.items())[-_REMEMBERED:])}, os.path.join(root, UP_TO_DATE_FILE))
+
+
+_REMEMBERED = 100
+
+
+def _completed_runs(pipeline_root: str) -> dict[str, dict[str, str]]:
+    """Inputs' fingerprint -> the newest completed run with those inputs, oldest first."""
+    try:
+        with open(os.path.join(pipeline_root, UP_TO_DATE_FILE), encoding="utf-8") as f:
+            return dict(json.load(f)["runs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _file_stats(path: str) -> list[tuple[str, int, int]]:
+    """(path, size, mtime in ns) of a file, or of every file under a folder; [] for nothing there."""
+    if os.path.isfile(path):
+        stat = os.stat(path)
+        return [(path, stat.st_size, stat.st_mtime_ns)]
+    stats = []
+    for folder, subfolders, files in os.walk(path):
+        subfolders.sort()
+        for name in sorted(files):
+            stat = os.stat(os.path.join(folder, name))
+            stats.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns))
+    return stats
 
 
 def _checked_rows(config: RunConfig, local: Any) -> list[str] | None:

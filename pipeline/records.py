@@ -20,6 +20,7 @@ from ml_metadata.proto import metadata_store_pb2
 from components.features import BASELINE_VERSION
 
 SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"  # beside summary.json (pipeline/report.py writes it)
 RUNS_DIR = "runs"  # <pipeline_root>/runs/<run id>/: summary.json and report.html
 _STATES = {value: name for name, value in metadata_store_pb2.Execution.State.items()}
 
@@ -214,6 +215,12 @@ def find_summary(run: str | None, roots: Callable[[], list[str]]) -> str:
     return max(runs, key=lambda path: os.path.basename(os.path.dirname(path)))
 
 
+def write_json(data: dict[str, Any], path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2, default=str)
+
+
 def read_summary(path: str) -> dict[str, Any]:
     from components.settings import InputError
 
@@ -223,4 +230,7 @@ def read_summary(path: str) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: not a readable run summary ({error})") from None
     summary["summary_file"] = path
+    report = os.path.join(os.path.dirname(path), REPORT_FILE)
+    if os.path.isfile(report):
+        summary["report_file"] = report
     return summary

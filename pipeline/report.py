@@ -20,8 +20,8 @@ from components import features
 from components.trainer.models import settings_section
 from pipeline import charts
 from pipeline.output import bound_text
+from pipeline.records import REPORT_FILE
 
-REPORT_FILE = "report.html"
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _TOP_VALUES = 5

@@ -23,7 +23,7 @@ from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES
 from components.settings import RunConfig
 from components.trainer.linear_weights import LINEAR_FILE
 from components.trainer.run import HISTORY_FILE, MODEL_FILE
-from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run
+from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run, write_json
 from pipeline.records import uri as _uri
 
 
@@ -149,12 +149,6 @@ def image_record(example_gen: NodeRun | None) -> dict[str, Any] | None:
 def _read_json(path: str) -> dict[str, Any]:
     with fileio.open(path, "r") as f:
         return json.load(f)
-
-
-def write_json(data: dict[str, Any], path: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2, default=str)
 
 
 def _schema_file(node: NodeRun | None) -> str | None:

@@ -65,7 +65,8 @@ def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
     measured = json.loads(raw.read_text())[0]
     assert measured["pipeline"]["summary"]["pushed_model_dir"]
     assert measured["plain"]["val_accuracy"] > 0.5
-    states = {c["state"] for c in measured["rerun"]["summary"]["components"].values()}
+    assert measured["rerun"]["summary"]["run_id"] == measured["pipeline"]["summary"]["run_id"]  # up to date
+    states = {c["state"] for c in measured["forced"]["summary"]["components"].values()}
     assert "CACHED" in states
 
 

@@ -25,7 +25,7 @@ import tensorflow_transform as tft
 
 from components import features
 from components.pusher.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
-from conftest import CSV_PIPELINE_NODES, REPO, Run, run_cli, tree_digest
+from conftest import CSV_PIPELINE_NODES, REPO, Run, cli_in_a_fresh_process, run_cli, tree_digest
 from pipeline.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,9 @@ def first_push(penguins) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def cached_rerun(penguins, first_push) -> Run:
-    return run_cli(penguins.serving_dir.parent, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
+    """The same command again, forced past the up-to-date check: TFX's cache serves it."""
+    root = penguins.serving_dir.parent
+    return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15", "--force")
 
 
 @pytest.fixture(scope="session")
@@ -259,6 +261,28 @@ def test_a_second_identical_run_is_served_from_cache(cached_rerun, first_push, p
         assert components[node]["state"] == "CACHED", node
     assert cached_rerun.summary["blessed"] is True  # the same model is no worse than itself
     assert tree_digest(Path(penguins.summary["pushed_model_dir"])) == first_push
+
+
+def test_the_same_command_again_is_up_to_date_at_once_and_pushes_nothing(penguins, first_push, tmp_path):
+    """The penguins run's command in a fresh process: it names the run it matches, imports no
+    TensorFlow, TFX or Beam (so it answers in a fraction of a second: bench/fast_answers.py), and
+    the serving dir is as it was."""
+    root = penguins.serving_dir.parent
+    versions = sorted(p.name for p in penguins.serving_dir.iterdir())
+    summary_file = tmp_path / "again.json"
+    done, result = cli_in_a_fresh_process(
+        *("run", "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15"),
+        *("--pipeline-root", str(root / "pipeline"), "--serving-dir", str(penguins.serving_dir)),
+        *("--summary-json", str(summary_file)),
+    )
+    assert result == "RESULT 0 []", done.stdout + done.stderr
+    matched = json.loads(summary_file.read_text())
+    assert f"pipeline penguins: up to date with run {matched['run_id']}: " in done.stdout
+    assert matched["run_id"] in {penguins.summary["run_id"]} | {p.name for p in (root / "pipeline" / "runs").iterdir()}
+    assert Path(matched["pushed_model_dir"]).parent == penguins.serving_dir
+    assert f"  blessed: yes\n  pushed: {matched['pushed_model_dir']}" in done.stdout
+    assert f"  report: {Path(matched['summary_file']).parent / 'report.html'}" in done.stdout
+    assert sorted(p.name for p in penguins.serving_dir.iterdir()) == versions
 
 
 def test_an_impossible_bound_blesses_nothing_and_pushes_nothing(rejected_run, first_push, penguins):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from components.evaluator.trivial_model import default_min_accuracy
 from conftest import REPO, write_csv
 from pipeline import output
 from pipeline.config import DEFAULT_RECIPE, load_config
-from pipeline.preflight import prepare
+from pipeline.preflight import UpToDate, inputs_fingerprint, prepare, record_completed_run
 
 SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
 
@@ -75,3 +77,36 @@ def test_data_given_alone_uses_the_built_in_defaults_not_the_default_recipe(tmp_
     config = prepare(None, {"data.path": SHIPPED_PENGUINS}).config
     assert config.model.name == "mlp_classifier" and config.model.hidden_units == [64, 32]
     assert config.evaluation.max_loss == pytest.approx(1.0492, abs=1e-4)  # the class frequencies' entropy
+
+
+def test_the_inputs_fingerprint_sees_data_config_code_and_production_and_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
+    overrides = {"data.path": str(data), "data.label": "y"}
+    config = load_config(None, overrides)
+    first = inputs_fingerprint(config)
+    assert first == inputs_fingerprint(load_config(None, overrides))  # the same inputs again
+    assert inputs_fingerprint(load_config(None, {**overrides, "training.epochs": 5})) != first
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))  # a new modification
+    assert inputs_fingerprint(config) != first
+    touched = inputs_fingerprint(config)
+    (tmp_path / "output" / "mine" / "serving" / "1795000000").mkdir(parents=True)  # a push since
+    assert inputs_fingerprint(config) != touched
+    on_s3 = load_config(None, {**overrides, "output.pipeline_root": "s3://bucket/root"})
+    assert inputs_fingerprint(on_s3) is None
+
+
+def test_a_completed_runs_inputs_make_the_same_command_up_to_date_unless_forced(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
+    overrides = {"data.path": str(data), "data.label": "y"}
+    prepared = prepare(None, overrides)
+    assert prepared.up_to_date is None
+    summary_file = tmp_path / "output" / "mine" / "pipeline" / "runs" / "r1" / "summary.json"
+    summary_file.parent.mkdir(parents=True)
+    summary_file.write_text("{}")
+    record_completed_run(prepared, {"run_id": "r1", "summary_file": str(summary_file)})
+    again = prepare(None, overrides)
+    assert again.up_to_date == UpToDate("r1", str(summary_file)) and again.data == ""  # the data was not read
+    assert prepare(None, overrides, force=True).up_to_date is None
+    assert prepare(None, {**overrides, "training.epochs": 5}).up_to_date is None

@@ -23,6 +23,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
+from components.pusher import newest_version
 from components.tfx_types import ArtifactDict, ExecProperties
 
 STAGING_PREFIX = ".staging-"
@@ -79,17 +80,13 @@ def _reason(error: OSError) -> str:
 
 def latest_version(base_directory: str) -> str | None:
     """The newest model version under a serving dir (local, gs:// or s3://): the model in
-    production. None when nothing was pushed there yet. Versions are the numbered dirs this
-    Pusher (and TensorFlow Serving) use; staging dirs and other files are not versions."""
+    production. None when nothing was pushed there yet (see `newest_version`)."""
     from tfx.dsl.io import fileio
 
     if not fileio.isdir(base_directory):
         return None
-    versions = [name.rstrip("/") for name in fileio.listdir(base_directory)]
-    versions = [name for name in versions if name.isdigit()]
-    if not versions:
-        return None
-    return f"{base_directory.rstrip('/')}/{max(versions, key=int)}"
+    newest = newest_version(fileio.listdir(base_directory))
+    return f"{base_directory.rstrip('/')}/{newest}" if newest else None
 
 
 def new_version(base_directory: str) -> str:
