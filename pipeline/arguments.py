@@ -61,6 +61,7 @@ REPORT_EXAMPLES = """examples:
   python -m pipeline report 20261125-194122.902724           # one run, by its id
   python -m pipeline report output/penguins/pipeline/runs/20261125-194122.902724
   python -m pipeline report --config configs/penguins.yaml   # re-read the recipe's newest run from ML Metadata
+  python -m pipeline report --runs --config configs/penguins.yaml   # runs.html: every run of the recipe's root
 """
 
 RUNS_EXAMPLES = """examples:
@@ -212,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=REPORT_EXAMPLES,
     )
     report.add_argument("run", nargs="?", metavar="RUN", help="run id, run directory or summary.json")
+    report.add_argument(
+        "--runs",
+        action="store_true",
+        help="instead, write the runs page of each pipeline root (runs.html: every run, its metrics, "
+        "links to each report, and the metrics across runs)",
+    )
     _add_store_flags(report)
 
     runs = _add_command(

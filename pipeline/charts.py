@@ -12,6 +12,7 @@ import io
 from typing import Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _TRAIN, _VALIDATION = "#1f77b4", "#ff7f0e"
 
@@ -76,6 +77,34 @@ def precision_recall_curve(recall: Sequence[float], precision: Sequence[float], 
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", loc="lower left")
+    return _data_uri(figure)
+
+
+def metric_history(runs: Sequence[dict], roles: Sequence[str]) -> str:
+    """Each gated metric (`roles`, e.g. loss and accuracy) across the runs, oldest first; blessed
+    runs as green dots, the others as red crosses, runs that recorded no value left out."""
+    figure = Figure(figsize=(5.2 * len(roles), 3.4), layout="constrained")
+    for position, role in enumerate(roles, start=1):
+        axes = figure.add_subplot(1, len(roles), position)
+        points = [
+            (number, run["metrics"][role], run["blessed"])
+            for number, run in enumerate(runs, start=1)
+            if role in run["metrics"]
+        ]
+        axes.plot([n for n, _, _ in points], [v for _, v, _ in points], color="#999999", linewidth=1)
+        for blessed, marker, color, label in (
+            (True, "o", "#17803d", "blessed"),
+            (False, "x", "#c62828", "not blessed"),
+        ):
+            chosen = [(n, v) for n, v, b in points if b == blessed]
+            if chosen:
+                axes.plot(*zip(*chosen), marker, color=color, label=label, linestyle="none")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel("run (oldest first)")
+        axes.set_ylabel(role)
+        axes.set_title(role)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
     return _data_uri(figure)
 
 

@@ -193,7 +193,14 @@ def _pipeline_roots(args: argparse.Namespace) -> list[str]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pipeline.report import write_report
+    from pipeline.report import write_report, write_runs_page
+
+    if args.runs:
+        if args.run:
+            raise preflight.ConfigError(f"--runs: the page lists every run; name no RUN (got {args.run})")
+        for root in _pipeline_roots(args):
+            print(f"runs page: {write_runs_page(root, records.list_runs(root))}")
+        return output.EXIT_OK
 
     if args.run is None and args.config and not args.pipeline_root:
         from pipeline.summary import summarize

@@ -90,17 +90,29 @@ def list_runs(pipeline_root: str) -> list[dict[str, Any]]:
         for run in pipeline_runs(store, pipeline.name):
             nodes = run_nodes(store, run, pipeline.name)
             evaluator = nodes.get("Evaluator")
+            run_dir = os.path.join(pipeline_root, RUNS_DIR, run.name)
             records.append(
                 {
                     "pipeline": pipeline.name,
                     "run_id": run.name,
                     "started": run.create_time_since_epoch / 1000.0,
                     "state": _run_state(nodes),
-                    "metrics": _recorded_metrics(os.path.join(os.path.dirname(metadata_path), RUNS_DIR, run.name)),
+                    "seconds": _run_seconds(nodes),
+                    **_recorded(run_dir),
                     **gate_outcome(evaluator, nodes.get("Pusher")),
                 }
             )
     return sorted(records, key=lambda record: record["started"])
+
+
+def _run_seconds(nodes: dict[str, NodeRun]) -> float | None:
+    """From the first node's start to the last node's end, as ML Metadata recorded them."""
+    if not nodes:
+        return None
+    executions = [node.execution for node in nodes.values()]
+    first = min(execution.create_time_since_epoch for execution in executions)
+    last = max(execution.last_update_time_since_epoch for execution in executions)
+    return round((last - first) / 1000.0, 2)
 
 
 def gate_outcome(evaluator: NodeRun | None, pusher: NodeRun | None) -> dict[str, Any]:
@@ -149,18 +161,25 @@ def _outputs(store: mlmd.MetadataStore, execution_id: int) -> dict[str, list[met
     return outputs
 
 
-def _recorded_metrics(run_dir: str) -> dict[str, float]:
-    """The candidate's gated metric values by role, from the summary the run wrote (none for a
-    run that did not finish)."""
+def _recorded(run_dir: str) -> dict[str, Any]:
+    """From the summary the run wrote (nothing for a run that did not finish): the candidate's
+    gated metric values by role, its data and model, and its report if there is one."""
     try:
         with open(os.path.join(run_dir, SUMMARY_FILE), encoding="utf-8") as f:
-            metrics = json.load(f).get("metrics") or {}
+            summary = json.load(f)
     except (OSError, ValueError):
-        return {}
+        return {"metrics": {}, "data": None, "model": None, "report_file": None}
+    metrics = summary.get("metrics") or {}
+    report = os.path.join(run_dir, REPORT_FILE)
     return {
-        role: metric["value"]
-        for role, metric in metrics.items()
-        if isinstance(metric, dict) and metric.get("value") is not None
+        "metrics": {
+            role: metric["value"]
+            for role, metric in metrics.items()
+            if isinstance(metric, dict) and metric.get("value") is not None
+        },
+        "data": summary.get("data"),
+        "model": summary.get("model"),
+        "report_file": report if os.path.isfile(report) else None,
     }
 
 

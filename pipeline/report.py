@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+import time
 from typing import Any, Iterable, Sequence
 
 from tfx.dsl.io import fileio
@@ -51,6 +52,64 @@ def write_report(summary: dict[str, Any]) -> str:
         f.write(render_report(summary))
     os.replace(partial, path)
     return path
+
+
+RUNS_PAGE = "runs.html"  # in a pipeline root: every run, linking to each run's report
+
+
+def write_runs_page(pipeline_root: str, runs: list[dict[str, Any]]) -> str:
+    """Every run of a pipeline root (`records.list_runs`) on one page: time, pipeline, data,
+    model, state, gated metrics, blessed, pushed version, seconds, a link to its report, and
+    each metric across the runs. Returns the page's path."""
+    path = os.path.join(pipeline_root, RUNS_PAGE)
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        f.write(render_runs_page(pipeline_root, runs))
+    os.replace(partial, path)
+    return path
+
+
+def render_runs_page(pipeline_root: str, runs: list[dict[str, Any]]) -> str:
+    roles = [role for role in ("loss", "accuracy") if any(role in run["metrics"] for run in runs)]
+    rows = [_run_row(pipeline_root, number, run, roles) for number, run in enumerate(runs, start=1)]
+    head = ["#", "started", "pipeline", "run", "data", "model", "state", *roles, "blessed", "pushed version", "seconds"]
+    chart = (
+        f'<img class="chart" alt="gated metrics across runs" src="{charts.metric_history(runs, roles)}">'
+        if roles and runs
+        else "<p>No run recorded a gated metric yet.</p>"
+    )
+    title = f"Runs in {pipeline_root}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        f"<title>{_text(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{_text(title)}</h1>\n<p>{len(runs)} run(s), oldest first; each run id links to its report.</p>\n"
+        + chart
+        + "\n"
+        + _table(head, rows, escape=False)
+        + "\n</body></html>\n"
+    )
+
+
+def _run_row(pipeline_root: str, number: int, run: dict[str, Any], roles: list[str]) -> list[str]:
+    report = run.get("report_file")
+    run_id = _text(run["run_id"])
+    link = f'<a href="{_text(os.path.relpath(report, pipeline_root))}">{run_id}</a>' if report else run_id
+    blessed = '<span class="pass">yes</span>' if run["blessed"] else '<span class="fail">no</span>'
+    metrics = [_number(run["metrics"].get(role)) for role in roles]
+    return [
+        str(number),
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started"])),
+        _text(run["pipeline"]),
+        link,
+        _text(run.get("data") or "-"),
+        _text(run.get("model") or "-"),
+        _text(run["state"]),
+        *metrics,
+        blessed,
+        _text(run["pushed_model_dir"] or "-"),
+        _number(run.get("seconds"), "{:.1f}"),
+    ]
 
 
 def render_report(summary: dict[str, Any]) -> str:

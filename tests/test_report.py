@@ -313,3 +313,42 @@ def test_image_samples_are_shown_misclassified_first_and_image_bytes_are_no_stat
     ]
     assert "2 of the first 30 eval images, the misclassified ones first (1 shown)" in page
     assert "<td>image</td>" not in page and "<td>weight_kg</td>" in page  # image data: no row for the bytes
+
+
+def test_the_runs_page_has_a_row_per_run_and_a_chart_of_the_gated_metrics(tmp_path):
+    report_file = tmp_path / "runs" / "r1" / "report.html"
+    report_file.parent.mkdir(parents=True)
+    report_file.write_text("<html></html>")
+    common = {"pipeline": "animals", "data": "/data/<a>.csv", "model": "mlp_classifier", "baseline_model": None}
+    runs = [
+        {
+            **common,
+            "run_id": "r1",
+            "started": 0.0,
+            "state": "complete",
+            "seconds": 21.5,
+            "blessed": True,
+            "metrics": {"loss": 0.31, "accuracy": 0.9},
+            "pushed_model_dir": "/s/1",
+            "report_file": str(report_file),
+        },
+        {
+            **common,
+            "run_id": "r2",
+            "started": 60.0,
+            "state": "failed",
+            "seconds": 3.0,
+            "blessed": False,
+            "metrics": {},
+            "pushed_model_dir": None,
+            "report_file": None,
+        },
+    ]
+    page = report.render_runs_page(str(tmp_path), runs)
+    head = re.findall(r"<th>([^<]*)</th>", page)
+    assert head[:7] == ["#", "started", "pipeline", "run", "data", "model", "state"]
+    assert head[7:] == ["loss", "accuracy", "blessed", "pushed version", "seconds"]
+    assert '<a href="runs/r1/report.html">r1</a>' in page and ">r2</td>" in page  # no report: no link
+    assert "/data/&lt;a&gt;.csv" in page and "&ndash;" in page  # escaped; a failed run shows dashes
+    (chart,) = re.findall(r'<img class="chart" alt="gated metrics across runs" src="([^"]+)"', page)
+    assert distinct_colors(png_pixels(chart)) > 20

@@ -227,6 +227,33 @@ def test_report_renders_in_headless_chromium_with_its_charts_and_no_console_erro
     assert near((31, 119, 180)) and near((255, 127, 14))
 
 
+def test_the_runs_page_lists_each_run_links_its_report_and_charts_the_metrics(penguins, chromium, tmp_path):
+    root = Path(penguins.summary["summary_file"]).parents[2]
+    code, printed = cli("report", "--runs", "--pipeline-root", str(root))
+    assert code == 0 and printed.strip() == f"runs page: {root / 'runs.html'}"
+    page = (root / "runs.html").read_text()
+    assert CONTENT_SECURITY_POLICY in page
+    run_id = penguins.summary["run_id"]
+    assert f'<a href="runs/{run_id}/report.html">{run_id}</a>' in page
+    links = re.findall(r'href="([^"]+)"', page)
+    assert links and all((root / link).is_file() for link in links)  # every link opens a report
+    assert not re.search(r'src="(?!data:)', page)  # the chart is inline
+    row = page[page.index(f">{run_id}</a>") :].split("</tr>")[0]
+    metrics = penguins.summary["metrics"]
+    assert f"{metrics['loss']['value']:.4f}" in row and f"{metrics['accuracy']['value']:.4f}" in row
+    assert penguins.summary["pushed_model_dir"] in row and "data/penguins/penguins.csv" in row
+
+    harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")
+    copy = root / "runs-harnessed.html"  # beside the page, so its links resolve as they do there
+    copy.write_text(harnessed.replace("</body>", HARNESS, 1), encoding="utf-8")
+    logged = render(chromium, copy, tmp_path / "runs.png")
+    copy.unlink()
+    console = [line for line in logged.splitlines() if ":CONSOLE" in line]
+    assert len(console) == 1 and HARNESS_MARK in console[0], logged[-3000:]
+    assert re.search(r"images=1 broken=\[\]", console[0])  # the metrics chart decoded
+    assert main(["report", run_id, "--runs", "--pipeline-root", str(root)]) == 2
+
+
 def test_the_report_itself_loads_without_console_messages(penguins, chromium, tmp_path):
     logged = render(chromium, Path(penguins.summary["report_file"]), tmp_path / "plain.png")
     assert [line for line in logged.splitlines() if ":CONSOLE" in line] == []
