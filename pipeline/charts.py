@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Sequence
+from typing import Any, Sequence
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -37,11 +37,7 @@ def learning_curves(
         axes.axvline(kept_epoch, color="#2ca02c", linestyle="--", label=f"weights kept: epoch {kept_epoch}")
         if stopped_early:
             axes.axvline(epochs_run, color="#d62728", linestyle=":", label=f"early stop at epoch {epochs_run}")
-        axes.set_xlabel("epoch")
-        axes.set_ylabel(name)
-        axes.set_title(name)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
+        _label(axes, "epoch", name)
     return _data_uri(figure)
 
 
@@ -100,12 +96,17 @@ def metric_history(runs: Sequence[dict], roles: Sequence[str]) -> str:
             if chosen:
                 axes.plot(*zip(*chosen), marker, color=color, label=label, linestyle="none")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_xlabel("run (oldest first)")
-        axes.set_ylabel(role)
-        axes.set_title(role)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
+        _label(axes, "run (oldest first)", role)
     return _data_uri(figure)
+
+
+def _label(axes: Any, x_label: str, name: str) -> None:
+    """One panel of a metric: its axes named, a light grid and the legend."""
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(name)
+    axes.set_title(name)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
 
 
 def _data_uri(figure: Figure) -> str:
