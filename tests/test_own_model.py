@@ -137,6 +137,13 @@ def test_a_builder_that_cannot_be_found_is_named_before_tensorflow_starts(user_m
         check_model(name.format(module=user_module), "multiclass")
 
 
+def test_a_builder_file_that_does_not_parse_is_named_with_its_line(tmp_path, monkeypatch):
+    (tmp_path / "broken_models_mod.py").write_text("def build(inputs, task, spec)\n    return None\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"broken_models_mod:build: .*broken_models_mod.py line 1: expected ':'"):
+        check_model("broken_models_mod:build", "binary")
+
+
 def test_a_config_naming_an_own_builder_loads_and_a_wrong_one_names_the_key(user_module, tiny_csv):
     config = load_config(
         None, {"data.path": str(tiny_csv), "data.label": "label", "model.name": f"{user_module}:compiled"}

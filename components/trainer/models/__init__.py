@@ -182,8 +182,10 @@ def own_model_info(name: str) -> ModelInfo:
     if not (all(part.isidentifier() for part in module.split(".")) and function.isidentifier()):
         raise ValueError(f"{name!r}: name a model of your own as {OWN_MODEL_FORM}, e.g. my_models:wide_mlp")
     source = own_model_source(name)
-    if source.endswith(".py") and function not in _top_level_names(source):
-        raise ValueError(f"{name}: {source} defines no function {function}")
+    if source.endswith(".py"):
+        names = _top_level_names(name, source)
+        if "*" not in names and function not in names:
+            raise ValueError(f"{name}: {source} defines no function {function}")
     return ModelInfo(name, TASKS, own=True)
 
 
@@ -205,9 +207,13 @@ def own_model_source(name: str) -> str:
     return spec.origin
 
 
-def _top_level_names(source: str) -> set[str]:
-    with open(source, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), source)
+def _top_level_names(name: str, source: str) -> set[str]:
+    """What the module binds at its top level ("*" among them for a star import)."""
+    try:
+        with open(source, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), source)
+    except SyntaxError as error:
+        raise ValueError(f"{name}: {source} line {error.lineno}: {error.msg}") from None
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
