@@ -155,6 +155,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def started_text(seconds: float) -> str:
+    """When a run started, in local time, as `runs` and the runs page show it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
 def runs_json(records: list[dict[str, Any]]) -> str:
     """`runs --json`: every record as `list_runs` gives it, plus its start as ISO 8601 UTC."""
     stamped = [
@@ -171,7 +176,7 @@ def format_runs(records: list[dict[str, Any]]) -> str:
         metrics = record["metrics"]
         rows.append(
             [
-                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["started"])),
+                started_text(record["started"]),
                 record["pipeline"],
                 record["run_id"],
                 record["state"],

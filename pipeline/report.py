@@ -12,7 +12,6 @@ import html
 import json
 import os
 import re
-import time
 from typing import Any, Iterable, Sequence
 
 from tfx.dsl.io import fileio
@@ -20,7 +19,7 @@ from tfx.dsl.io import fileio
 from components import features
 from components.trainer.models import settings_section
 from pipeline import charts
-from pipeline.output import bound_text
+from pipeline.output import bound_text, started_text
 from pipeline.records import REPORT_FILE
 
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
@@ -99,7 +98,7 @@ def _run_row(pipeline_root: str, number: int, run: dict[str, Any], roles: list[s
     metrics = [_number(run["metrics"].get(role)) for role in roles]
     return [
         str(number),
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started"])),
+        started_text(run["started"]),
         _text(run["pipeline"]),
         link,
         _text(run.get("data") or "-"),

@@ -19,6 +19,7 @@ from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
 from components import features
+from components.pusher.predict import class_probability
 
 SAMPLES_FILE = "image_samples.json"
 MAX_SAMPLES = 24
@@ -54,16 +55,13 @@ def image_samples(examples: list[tf.train.Example], model_dir: str) -> list[dict
         ):
             feature = example.features.feature
             true_id = feature[features.IMAGE_LABEL].int64_list.value[0]
-            probability = probabilities[0] if len(probabilities) == 1 else probabilities[class_id]
-            if len(probabilities) == 1 and class_id == 0:
-                probability = 1 - probability
             content = feature[features.IMAGE].bytes_list.value[0]
             rows.append(
                 {
                     "path": feature[features.IMAGE_PATH].bytes_list.value[0].decode(),
                     "true": class_names[true_id].decode(),
                     "predicted": class_names[class_id].decode(),
-                    "probability": round(float(probability), 4),
+                    "probability": round(class_probability(probabilities, class_id), 4),
                     "correct": bool(class_id == true_id),
                     "image": f"data:{_mime(content)};base64,{base64.b64encode(content).decode()}",
                 }
