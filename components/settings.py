@@ -354,6 +354,12 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         if value not in args:
             raise ConfigError(f"{key}: must be one of {', '.join(map(str, args))}; got {value!r}")
         return value
+    if hint is Any:
+        return value
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(name, str) for name in value):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return {name: _coerce(args[1], item, f"{key}.{name}") for name, item in value.items()}
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
@@ -408,6 +414,58 @@ class EvaluationSpec:
             raise ConfigError(f"evaluation.max_loss: must be >= 0, got {self.max_loss}")
         if self.baseline_tolerance < 0:
             raise ConfigError(f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}")
+
+
+TuningAlgorithm = Literal["random", "bayesian", "hyperband"]
+TuningObjective = Literal["loss", "accuracy"]
+
+
+@dataclass
+class TuningSpec:
+    """Hyperparameter search with KerasTuner in TFX's Tuner component, before the Trainer.
+
+    `space` maps a dotted key of `model` or `training` to the values to try, e.g.
+    `model.dropout: [0.0, 0.2, 0.4]`; empty means the model's default space
+    (components/tuner/space.py). Each trial trains on the train split by `folds`-fold
+    cross-validation (the eval split stays unseen until the Evaluator) with early stopping
+    after `patience` epochs, and scores the mean best validation loss (or accuracy) over the
+    folds. The search ends after `max_trials` trials or `max_seconds`, whichever comes first;
+    the Trainer then trains the best values on the whole train split."""
+
+    enabled: bool = False
+    algorithm: TuningAlgorithm = "bayesian"
+    objective: TuningObjective = "loss"
+    max_trials: int = 12
+    max_epochs: int = 100  # per trial (hyperband: the largest bracket's epochs)
+    max_seconds: float = 900.0
+    patience: int = 10
+    folds: int = 3
+    seed: int = 42
+    space: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        for name in ("max_trials", "max_epochs", "max_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"tuning.{name}: must be > 0, got {getattr(self, name)}")
+        if self.folds < 2:
+            raise ConfigError(f"tuning.folds: cross-validation needs at least 2 folds, got {self.folds}")
+        if self.patience < 0:
+            raise ConfigError(f"tuning.patience: must be >= 0, got {self.patience}")
+        # `--set tuning.space.model.dropout=[0,0.2]` arrives nested; a recipe writes the dotted key.
+        self.space = _flat_keys(self.space)
+        for key, values in self.space.items():
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"tuning.space.{key}: expected a non-empty list of values to try, got {values!r}")
+
+
+def _flat_keys(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in mapping.items():
+        if isinstance(value, dict):
+            flat.update(_flat_keys(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
 
 
 # --- The run as a whole: its sections beyond the component specs above, and RunConfig. ---
@@ -576,6 +634,7 @@ class RunConfig:
     model: ModelSpec = field(default_factory=lambda: ModelSpec(name=AUTO_MODEL))
     training: TrainingSpec = field(default_factory=TrainingSpec)
     evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+    tuning: TuningSpec = field(default_factory=TuningSpec)
     output: OutputSpec = field(default_factory=OutputSpec)
     runner: RunnerSpec = field(default_factory=RunnerSpec)
     kubeflow: KubeflowSpec = field(default_factory=KubeflowSpec)

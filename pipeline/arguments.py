@@ -19,6 +19,7 @@ RUN_FLAGS = {
     "pipeline_root": "output.pipeline_root",
     "serving_dir": "output.serving_dir",
     "runner": "runner.kind",
+    "tune": "tuning.enabled",
 }
 
 RUN_EXAMPLES = """examples:
@@ -26,6 +27,7 @@ RUN_EXAMPLES = """examples:
   python -m pipeline run --config configs/penguins.yaml --force  # again, though nothing changed
   python -m pipeline run --data my.csv --label price --task regression
   python -m pipeline run --config configs/breast_cancer.yaml --epochs 20 --set evaluation.min_accuracy=0.95
+  python -m pipeline run --config configs/wine_dropout_batchnorm.yaml --tune --set tuning.max_trials=20
   python -m pipeline run --spec pipeline.json                  # a compiled spec, task by task as KFP runs it
   python -m pipeline run --spec pipeline.json --param data_root=s3://bucket/new-rows --workdir output/spec
 """
@@ -296,6 +298,13 @@ def _add_recipe_flags(
         "(docs/own-model.md); default: by task",
     )
     parser.add_argument("--epochs", type=int, help=epochs)
+    parser.add_argument(
+        "--tune",
+        action="store_const",
+        const=True,
+        help="search the model's hyperparameters first (TFX Tuner with KerasTuner; budget and "
+        "space in the recipe's tuning section, see docs/tuning.md), then train the best",
+    )
     parser.add_argument("--pipeline-root", help=pipeline_root)
     parser.add_argument("--serving-dir", help=serving_dir)
 

@@ -100,6 +100,26 @@ def metric_history(runs: Sequence[dict], roles: Sequence[str]) -> str:
     return _data_uri(figure)
 
 
+def trial_scores(trials: Sequence[dict], objective: str, direction: str) -> str:
+    """Each completed trial's score in the order the Tuner ran them, the best so far as a step
+    line, and the best trial circled."""
+    figure = Figure(figsize=(6.0, 3.4), layout="constrained")
+    axes = figure.add_subplot()
+    points = [(trial["trial"], trial[objective]) for trial in trials if trial["status"] == "completed"]
+    better = min if direction == "min" else max
+    running, best_so_far = [], None
+    for number, score in points:
+        best_so_far = score if best_so_far is None else better(best_so_far, score)
+        running.append((number, best_so_far))
+    axes.plot(*zip(*points), "o", color=_TRAIN, label="trial")
+    axes.step(*zip(*running), where="post", color="#17803d", label="best so far")
+    best = better(points, key=lambda point: point[1])
+    axes.plot(*best, "o", markersize=12, markerfacecolor="none", color="#d62728", label=f"best: trial {best[0]}")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _label(axes, "trial (in the order run)", objective)
+    return _data_uri(figure)
+
+
 def _label(axes: Any, x_label: str, name: str) -> None:
     """One panel of a metric: its axes named, a light grid and the legend."""
     axes.set_xlabel(x_label)

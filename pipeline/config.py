@@ -24,12 +24,16 @@ import yaml
 from components.features import IMAGE_LABEL
 from components.settings import (
     AUTO_MODEL,
+    CLASSIFICATION_TASKS,
     TARGET_STORES,
     ConfigError,
     DataSpec,
+    ModelSpec,
     OutputSpec,
     RunConfig,
+    TrainingSpec,
     TransferSpec,
+    TuningSpec,
     from_dict,
 )
 
@@ -118,7 +122,21 @@ def _resolve(config: RunConfig) -> RunConfig:
     model = dataclasses.replace(config.model, name=model_name)
     if model_name == "transfer" and config.runner.kind != "kubeflow":
         model = dataclasses.replace(model, transfer=_resolve_base_model(model.transfer))
-    return dataclasses.replace(config, name=name, data=data, model=model, output=output, kubeflow=kubeflow)
+    tuning = _resolve_tuning(config.tuning, model, config.training, task)
+    return dataclasses.replace(
+        config, name=name, data=data, model=model, tuning=tuning, output=output, kubeflow=kubeflow
+    )
+
+
+def _resolve_tuning(tuning: TuningSpec, model: ModelSpec, training: TrainingSpec, task: str) -> TuningSpec:
+    """With tuning on: the space filled (the model's default when the recipe names none) and checked."""
+    if not tuning.enabled:
+        return tuning
+    if tuning.objective == "accuracy" and task not in CLASSIFICATION_TASKS:
+        raise ConfigError("tuning.objective: accuracy applies to classification, but data.task is regression")
+    from components.tuner.space import resolve_space
+
+    return dataclasses.replace(tuning, space=resolve_space(tuning, model, training))
 
 
 def _resolve_base_model(transfer: TransferSpec) -> TransferSpec:

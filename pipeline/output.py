@@ -107,6 +107,8 @@ def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
 def format_summary(summary: dict[str, Any]) -> str:
     took = f" finished in {summary['wall_seconds']:.1f}s" if summary.get("wall_seconds") is not None else ""
     lines = ["", f"run {summary['run_id']}{took}"]
+    if summary.get("tuning"):
+        lines += tuning_lines(summary["tuning"])
     training = summary.get("training") or {}
     if training:
         stop = "early stopping" if training["stopped_early"] else "all epochs"
@@ -153,6 +155,28 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("report_file"):
         lines.append(f"  report: {summary['report_file']}")
     return "\n".join(lines)
+
+
+def tuning_lines(tuning: dict[str, Any]) -> list[str]:
+    completed = [trial for trial in tuning["trials"] if trial["status"] == "completed"]
+    budget = "the time budget" if tuning["stopped_by"] == "max_seconds" else "the trial budget"
+    lines = [
+        f"  tuning: {len(tuning['trials'])} trials ({tuning['algorithm']}, {tuning['folds']}-fold cross-validation "
+        f"on {tuning['rows']} training rows) in {tuning['seconds']:.1f}s, ended by {budget}; "
+        f"{len(completed)} completed"
+    ]
+    if tuning.get("best_score") is not None:
+        values = ", ".join(f"{key}={setting_text(value)}" for key, value in tuning["best_settings"].items())
+        score = f"{tuning['objective']} {tuning['best_score']:.4f}"
+        lines.append(f"  best trial {tuning['best_trial']}: {score}, trained with {values}")
+    return lines
+
+
+def setting_text(value: Any) -> str:
+    """A setting as a recipe writes it: [64, 32], 0.001, adam."""
+    if isinstance(value, (list, dict, bool)):
+        return json.dumps(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def started_text(seconds: float) -> str:

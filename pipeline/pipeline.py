@@ -1,7 +1,7 @@
 """Wiring only: one `create_pipeline(config)` connecting the TFX components.
 
 CsvExampleGen (ImageExampleGen for image data) -> StatisticsGen -> SchemaGen -> ExampleValidator
--> Transform -> Trainer -> Evaluator (against the model in production) -> Pusher.
+-> Transform -> (Tuner, when `tuning.enabled`) -> Trainer -> Evaluator (against the model in production) -> Pusher.
 
 No Resolver node: it compiles to a `resolver` executor that open-source Kubeflow Pipelines
 refuses, so the Evaluator finds its baseline itself (components/evaluator/production.py), on every runner.
@@ -42,6 +42,8 @@ from components.pusher.push import Executor as StagingPusherExecutor
 from components.settings import ResourceRequest, RunConfig
 from components.trainer.run import run_fn, trainer_settings
 from components.transform.preprocessing import preprocessing_fn
+from components.tuner.executor import PipelineTuner
+from components.tuner.tuning import tuner_fn, tuner_settings
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 # The folder ExampleGen reads: a run on Kubeflow may point it at other data of the same columns.
@@ -85,16 +87,30 @@ def create_pipeline(config: RunConfig) -> Pipeline:
     )
     if anomalies_gate:
         transform.add_upstream_node(anomalies_gate)
+    settings = {
+        **trainer_settings(config.data, config.model, config.training),
+        "code": code_fingerprint(),
+        "model_code": model_code_fingerprint(config.model.name),
+    }
+    # Off by default: the Trainer then trains the recipe's settings as they are.
+    tuner = (
+        PipelineTuner(
+            tuner_fn=_import_path(tuner_fn),
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            custom_config={**settings, **tuner_settings(config.tuning)},
+        ).with_id("Tuner")
+        if config.tuning.enabled
+        else None
+    )
     trainer = Trainer(
         run_fn=_import_path(run_fn),
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        custom_config={
-            **trainer_settings(config.data, config.model, config.training),
-            "code": code_fingerprint(),
-            "model_code": model_code_fingerprint(config.model.name),
-        },
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
+        custom_config=settings,
     )
     evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],
@@ -112,7 +128,13 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         custom_executor_spec=executor_spec.ExecutorClassSpec(StagingPusherExecutor),
     )
     if on_kubeflow:
-        for component, request in ((trainer, config.kubeflow.trainer), (evaluator, config.kubeflow.evaluator)):
+        # The Tuner trains as the Trainer does: it asks for the same pod.
+        trainers = ((tuner, config.kubeflow.trainer),) if tuner else ()
+        for component, request in (
+            *trainers,
+            (trainer, config.kubeflow.trainer),
+            (evaluator, config.kubeflow.evaluator),
+        ):
             if request != ResourceRequest():
                 component.with_platform_config(resource_spec(request))
     return Pipeline(
@@ -125,6 +147,7 @@ def create_pipeline(config: RunConfig) -> Pipeline:
             example_validator,
             *([anomalies_gate] if anomalies_gate else []),
             transform,
+            *([tuner] if tuner else []),
             trainer,
             evaluator,
             pusher,

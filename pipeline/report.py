@@ -19,7 +19,8 @@ from tfx.dsl.io import fileio
 from components import features
 from components.trainer.models import settings_section
 from pipeline import charts
-from pipeline.output import bound_text, started_text
+from pipeline.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
+from pipeline.output import bound_text, setting_text, started_text
 from pipeline.records import REPORT_FILE
 
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
@@ -40,6 +41,7 @@ code { background: #f4f4f4; padding: 0 0.2rem; }
 .sample { margin: 0; width: 8.5rem; font-size: 0.75rem; border: 2px solid #17803d; padding: 0.25rem; }
 .sample.wrong { border-color: #c62828; }
 .sample img { width: 100%; image-rendering: pixelated; }
+.sides { display: flex; flex-wrap: wrap; gap: 1.5rem; } .side { margin: 0; } .side figcaption { font-weight: bold; }
 """
 
 
@@ -117,6 +119,8 @@ def render_report(summary: dict[str, Any]) -> str:
     sections = [
         _header(summary),
         _gate_section(summary),
+        _comparison_section(summary, names),
+        _tuning_section(summary.get("tuning")),
         _training_section(summary.get("training") or {}, summary["task"]),
         _classification_section(artifacts.get("evaluation"), summary["task"], names),
         _samples_section(summary.get("image_samples")),
@@ -182,20 +186,25 @@ def _feature_row(feature: Any, num_examples: int) -> dict[str, Any]:
     elif kind == "string_stats" and any(v.value == _BINARY_VALUE for v in stats.top_values):
         row.update(unique=stats.unique, avg_bytes=stats.avg_length)  # encoded images: no readable values
     elif kind == "string_stats":
-        row.update(unique=stats.unique, top=[(v.value, v.frequency) for v in stats.top_values[:_TOP_VALUES]])
+        row.update(
+            unique=stats.unique,
+            top=[(v.value, v.frequency) for v in stats.top_values[:_TOP_VALUES]],
+            values=sorted(v.value for v in stats.top_values),
+        )
     elif kind == "bytes_stats":
         row.update(unique=stats.unique, avg_bytes=stats.avg_num_bytes)
     return row
 
 
-def classification_results(evaluation_uri: str | None, task: str) -> dict[str, Any] | None:
+def classification_results(evaluation_uri: str | None, task: str, baseline: bool = False) -> dict[str, Any] | None:
     """The confusion matrix (actual x predicted counts) on the eval split, and for binary tasks
-    the precision/recall pairs over the thresholds, from the Evaluator's plots."""
+    the precision/recall pairs over the thresholds, from the Evaluator's plots (the candidate's,
+    or with `baseline` the model in production's)."""
     if not evaluation_uri or task not in ("binary", "multiclass"):
         return None
     from components.evaluator.evaluation import candidate_plots
 
-    for plot in candidate_plots(evaluation_uri):
+    for plot in candidate_plots(evaluation_uri, baseline):
         if plot.HasField("multi_class_confusion_matrix_at_thresholds"):
             return _multiclass_matrix(plot.multi_class_confusion_matrix_at_thresholds)
         if plot.HasField("confusion_matrix_at_thresholds"):
@@ -413,7 +422,164 @@ def _settings_section(settings: dict[str, Any] | None, model_name: str | None) -
         ("strategy (configured)", training["strategy"]),
         ("seed", training["seed"]),
     ]
-    return "<h2>Settings</h2>\n" + _key_value_table(rows)
+    tuned = settings.get("tuned") or []
+    note = f"<p>Chosen by the Tuner: {_text(', '.join(tuned))}.</p>" if tuned else ""
+    return "<h2>Settings</h2>\n" + note + _key_value_table(rows)
+
+
+def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str:
+    """The candidate beside the model in production (when there was one): each gated metric on
+    the same eval split, both confusion matrices with per-class scores, and what changed between
+    the run that pushed production's model and this one (settings, data statistics)."""
+    if not summary.get("baseline_model"):
+        return ""
+    production = production_run(summary)
+    metric_rows = []
+    for role, metric in summary["metrics"].items():
+        if not isinstance(metric, dict):
+            continue
+        change = (
+            metric["value"] - metric["baseline"]
+            if metric.get("value") is not None and metric.get("baseline") is not None
+            else None
+        )
+        metric_rows.append(
+            [
+                _text(f"{role} ({metric['metric']})"),
+                _number(metric.get("value")),
+                _number(metric.get("baseline")),
+                _number(change, "{:+.4f}"),
+                _verdict(metric["passed"]),
+            ]
+        )
+    parts = [
+        '<h2 id="comparison">Candidate vs production</h2>',
+        f"<p>The model in production, {_text(summary['baseline_model'])}"
+        + (f" (run {_text(production['run_id'])})" if production else " (its run is not in this pipeline root)")
+        + ", was scored by the Evaluator on this run's eval split beside the candidate.</p>",
+        '<div id="comparison-metrics">',
+        _table(["metric", "candidate", "production", "change", "gate"], metric_rows, escape=False),
+        "</div>",
+        _matrices_side_by_side(summary, names),
+    ]
+    if production:
+        parts.append(_changes(summary, production))
+    return "\n".join(parts)
+
+
+def _verdict(passed: bool) -> str:
+    return '<span class="pass">pass</span>' if passed else '<span class="fail">fail</span>'
+
+
+def _matrices_side_by_side(summary: dict[str, Any], names: list[str] | None) -> str:
+    evaluation = (summary.get("artifacts") or {}).get("evaluation")
+    figures = []
+    for label, baseline in (("candidate", False), ("production", True)):
+        results = classification_results(evaluation, summary["task"], baseline)
+        if not results:
+            continue
+        matrix = results["matrix"]
+        labels = [names[k] if names and k < len(names) else str(k) for k in range(len(matrix))]
+        rows = [
+            [_text(name), _number(score["precision"]), _number(score["recall"])]
+            for name, score in zip(labels, per_class_scores(matrix))
+        ]
+        figures.append(
+            f'<figure class="side" id="matrix-{label}"><figcaption>{label}</figcaption>'
+            f'<img class="chart" alt="{label} confusion matrix" src="{charts.confusion_matrix(matrix, labels)}">'
+            + _table(["class", "precision", "recall"], rows, escape=False)
+            + "</figure>"
+        )
+    return f'<div class="sides">{"".join(figures)}</div>' if figures else ""
+
+
+def _changes(summary: dict[str, Any], production: dict[str, Any]) -> str:
+    """Settings that differ, and per feature of the train split how its statistics moved."""
+    changes = config_changes(summary, production)
+    settings = (
+        _table(
+            ["setting", "production", "candidate"], [[key, setting_text(a), setting_text(b)] for key, a, b in changes]
+        )
+        if changes
+        else "<p>Same settings and data files.</p>"
+    )
+    before = feature_statistics((production.get("artifacts") or {}).get("statistics")).get("train", [])
+    after = feature_statistics((summary.get("artifacts") or {}).get("statistics")).get("train", [])
+    drift_rows = []
+    for row in statistics_drift(after, before):
+        if row["only_in"]:
+            drift_rows.append([row["name"], f"only in {row['only_in']}", "", "", "", "drift"])
+            continue
+        mean = row.get("mean")
+        drift_rows.append(
+            [
+                row["name"],
+                f"{mean[0]:.4g} → {mean[1]:.4g} ({row['mean_shift']:+.2f} sd)" if mean else "",
+                f"{row['std'][0]:.4g} → {row['std'][1]:.4g}" if mean else "",
+                f"{row['missing'][0]:.1%} → {row['missing'][1]:.1%}",
+                ", ".join(row.get("new_categories") or [])
+                + (f" (gone: {', '.join(row['gone_categories'])})" if row.get("gone_categories") else ""),
+                "drift" if row["drifted"] else "",
+            ]
+        )
+    return (
+        '<h3>What changed</h3><div id="config-changes">'
+        + settings
+        + '</div><div id="data-drift"><p>Train split statistics, production run → this run (drift: the mean '
+        + f"moved ≥ {MEAN_SHIFT} sd, the missing share ≥ {MISSING_SHIFT:.0%} points, or categories came or went).</p>"
+        + _table(["feature", "mean", "std", "missing", "new categories", ""], drift_rows)
+        + "</div>"
+    )
+
+
+def _tuning_section(tuning: dict[str, Any] | None) -> str:
+    """The Tuner's search: how it scored trials, each trial's settings and score, the best one."""
+    if not tuning:
+        return ""
+    objective, keys = tuning["objective"], list(tuning["space"])
+    budget = "time budget" if tuning["stopped_by"] == "max_seconds" else "trial budget"
+    intro = (
+        f"<p>{len(tuning['trials'])} trials of a {_text(tuning['algorithm'])} search in "
+        f"{tuning['seconds']:.1f} s, ended by the {budget}. Each trial trained one model per fold of a "
+        f"{tuning['folds']}-fold cross-validation on the {tuning['rows']} training rows (the eval split "
+        f"was not used) and scored the folds' mean best {_text(objective)} "
+        f"({'lower' if tuning['direction'] == 'min' else 'higher'} is better). "
+        f"The Trainer trained trial {_text(tuning['best_trial'])}'s values on the whole train split.</p>"
+    )
+    completed = [trial for trial in tuning["trials"] if trial["status"] == "completed"]
+    chart = (
+        f'<img class="chart" id="trial-scores" alt="{_text(objective)} per trial" '
+        f'src="{charts.trial_scores(tuning["trials"], objective, tuning["direction"])}">'
+        if completed
+        else ""
+    )
+    rows = [
+        [
+            ("&#9733; " if trial["trial"] == tuning["best_trial"] else "") + _text(trial["trial"]),
+            _text(
+                trial["status"] if trial["status"] == "completed" else f"{trial['status']}: {trial.get('error', '')}"
+            ),
+            _number(trial.get("val_loss")),
+            _number(trial.get("val_accuracy")),
+            _text(", ".join(map(str, trial.get("epochs", [])))),
+            _number(trial["seconds"], "{:.1f}"),
+            *(_text(setting_text(trial["settings"].get(key))) for key in keys),
+        ]
+        for trial in tuning["trials"]
+    ]
+    head = ["trial", "status", "val loss", "val accuracy", "best epoch per fold", "seconds", *keys]
+    space = _key_value_table(
+        (key, ", ".join(setting_text(v) for v in values)) for key, values in tuning["space"].items()
+    )
+    return (
+        '<h2 id="tuning">Tuning</h2>\n'
+        + intro
+        + chart
+        + '<div id="trials">'
+        + _table(head, rows, escape=False)
+        + "</div><h3>Search space</h3>\n"
+        + space
+    )
 
 
 def _setting(value: Any) -> str:

@@ -23,6 +23,8 @@ from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES
 from components.settings import RunConfig
 from components.trainer.linear_weights import LINEAR_FILE
 from components.trainer.run import HISTORY_FILE, MODEL_FILE
+from components.tuner.executor import TRIALS_FILE
+from components.tuner.space import apply_values
 from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_outcome, latest_run, write_json
 from pipeline.records import uri as _uri
 
@@ -54,8 +56,9 @@ def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], run
         "images": image_record(example_gen) if config.data.is_image else None,
         "image_samples": _existing(_uri(evaluator, "evaluation"), SAMPLES_FILE),
         "training": training,
-        # What the Trainer was configured with, for the report's settings table.
-        "settings": {"model": dataclasses.asdict(config.model), "training": dataclasses.asdict(config.training)},
+        "tuning": tuning_record(nodes.get("Tuner")),
+        # What the Trainer trained with (the recipe's, with the Tuner's values), for the report.
+        "settings": trained_settings(config, (training or {}).get("tuned_settings")),
         "artifacts": {
             "examples": _uri(example_gen, "examples"),
             "statistics": _uri(nodes.get("StatisticsGen"), "statistics"),
@@ -72,6 +75,12 @@ def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], run
     write_json(summary, path)
     summary["summary_file"] = path
     return summary
+
+
+def trained_settings(config: RunConfig, tuned: dict[str, Any] | None) -> dict[str, Any]:
+    """The model and training settings the Trainer used, and which of them the Tuner chose."""
+    model, training = apply_values(config.model, config.training, tuned) if tuned else (config.model, config.training)
+    return {"model": dataclasses.asdict(model), "training": dataclasses.asdict(training), "tuned": sorted(tuned or {})}
 
 
 def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any]:
@@ -127,10 +136,20 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "global_batch_size": record.get("global_batch_size"),
         "fit_seconds": record.get("fit_seconds"),
         "class_names": record.get("class_names"),
+        "tuned_settings": record.get("tuned_settings"),
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
         "history_file": path,
         "tensorboard_dir": run_dir,
     }
+
+
+def tuning_record(tuner: NodeRun | None) -> dict[str, Any] | None:
+    """The Tuner's search (components/tuner/executor.py's trials.json); None when tuning was off."""
+    results_dir = _uri(tuner, "tuner_results")
+    path = os.path.join(results_dir, TRIALS_FILE) if results_dir else None
+    if not path or not fileio.exists(path):
+        return None
+    return {**_read_json(path), "trials_file": path}
 
 
 def image_record(example_gen: NodeRun | None) -> dict[str, Any] | None:

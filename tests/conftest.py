@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import html
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -208,3 +211,91 @@ def s3_server(tmp_path_factory):
     server = s3_server.start(tmp_path_factory.mktemp("s3") / "moto.log")
     yield server
     server.stop()
+
+
+# --- the run report in headless Chromium (test_report_e2e.py, test_tuning_e2e.py) ---
+
+HARNESS_MARK = "REPORT-HARNESS"
+# Appended to a copy of the page: after load, logs how many images decoded and how many did not.
+HARNESS = f"""<script>
+window.addEventListener("load", () => {{
+  const images = Array.from(document.images);
+  const broken = images.filter(image => !(image.complete && image.naturalWidth > 0)).map(image => image.alt);
+  console.log("{HARNESS_MARK} images=" + images.length + " broken=" + JSON.stringify(broken)
+              + " height=" + document.body.scrollHeight);
+}});
+</script></body>"""
+
+
+def page_of(run) -> str:
+    return Path(run.summary["report_file"]).read_text(encoding="utf-8")
+
+
+def cells(page: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`, as text."""
+    row = re.search(rf"<tr><t[dh][^>]*>{re.escape(first)}</t[dh]>(.*?)</tr>", page)
+    assert row, f"no row {first!r}"
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; installed with apt-get (as root, or with password-less sudo) when missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        as_root = []
+    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        as_root = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+    else:
+        pytest.fail("chromium is missing and apt-get needs root: install it with `sudo apt-get install chromium`")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+    ):
+        result = subprocess.run(as_root + command, capture_output=True, text=True, env=environment)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return shutil.which("chromium") or pytest.fail("apt-get installed chromium but it is not on PATH")
+
+
+def render(chromium: str, page: Path, screenshot: Path) -> str:
+    """Loads the page in headless Chromium, saves a screenshot, returns what it logged."""
+    result = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--window-size=1280,2400",
+            f"--screenshot={screenshot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and screenshot.is_file(), result.stderr[-3000:]
+    return result.stderr
+
+
+def render_harnessed(chromium: str, page: str, copy: Path, screenshot: Path) -> list[str]:
+    """Renders a copy of `page` with HARNESS added; returns the console lines Chromium logged.
+
+    The harness needs to run a script, which the report's policy forbids: the copy allows
+    inline scripts, and nothing more."""
+    from pipeline.report import CONTENT_SECURITY_POLICY
+
+    assert CONTENT_SECURITY_POLICY in page
+    harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")
+    copy.write_text(harnessed.replace("</body>", HARNESS, 1), encoding="utf-8")
+    logged = render(chromium, copy, screenshot)
+    console = [line for line in logged.splitlines() if ":CONSOLE" in line]
+    assert any(HARNESS_MARK in line for line in console), logged[-3000:]
+    return console

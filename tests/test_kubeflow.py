@@ -370,3 +370,21 @@ def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(
     assert splits == [{"name": "train", "pattern": "train/*/*"}, {"name": "test", "pattern": "test/*/*"}]
     settings = json.loads(json.loads(inputs["custom_config"]["runtimeValue"]["constant"])["custom_config"]["value"])
     assert settings["classes"] == [str(d) for d in range(10)] and settings["image"]["height"] == 8
+
+
+def test_with_tuning_the_tuner_is_one_more_container_task_on_the_trainers_pod(tmp_path):
+    """`--tune` adds TFX's Tuner (our executor) between Transform and the Trainer; it asks for the
+    Trainer's resources, and the Trainer takes its best_hyperparameters output."""
+    job, printed = compile_spec(tmp_path, "--pipeline-root", "gs://my-bucket/penguins", "--tune")
+    containers = executors(job)
+    assert set(containers) == set(COMPONENTS) | {"Tuner"}
+    check_executors(job["pipelineSpec"])  # container executors only: open-source KFP runs them
+    args = containers["Tuner"]["args"]
+    assert args[args.index("--executor_class_path") + 1] == "components.tuner.executor.Executor"
+    assert "components.tuner.tuning.tuner_fn" in json.dumps(job)
+    assert containers["Tuner"]["resources"] == containers["Trainer"]["resources"]
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert set(tasks["Tuner"]["dependentTasks"]) >= {"Transform"}
+    hyperparameters = tasks["Trainer"]["inputs"]["artifacts"]["hyperparameters"]["taskOutputArtifact"]
+    assert hyperparameters == {"producerTask": "Tuner", "outputArtifactKey": "best_hyperparameters"}
+    assert "Tuner requests" in printed

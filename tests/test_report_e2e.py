@@ -4,34 +4,20 @@ rendered in headless Chromium (Debian's `chromium`, installed here when it is mi
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from conftest import cli_in_a_fresh_process
+from conftest import HARNESS_MARK, cells, cli_in_a_fresh_process, page_of, render, render_harnessed
 from pipeline.cli import main
 from pipeline.report import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.e2e
-
-HARNESS_MARK = "REPORT-HARNESS"
-# Appended to a copy of the page: after load, logs how many images decoded and how many did not.
-HARNESS = f"""<script>
-window.addEventListener("load", () => {{
-  const images = Array.from(document.images);
-  const broken = images.filter(image => !(image.complete && image.naturalWidth > 0)).map(image => image.alt);
-  console.log("{HARNESS_MARK} images=" + images.length + " broken=" + JSON.stringify(broken)
-              + " height=" + document.body.scrollHeight);
-}});
-</script></body>"""
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -39,17 +25,6 @@ def cli(*args: str) -> tuple[int, str]:
     with contextlib.redirect_stdout(printed):
         code = main(list(args))
     return code, printed.getvalue()
-
-
-def page_of(run) -> str:
-    return Path(run.summary["report_file"]).read_text(encoding="utf-8")
-
-
-def cells(page: str, first: str) -> list[str]:
-    """The cells of the table row whose first cell is `first`, as text."""
-    row = re.search(rf"<tr><t[dh][^>]*>{re.escape(first)}</t[dh]>(.*?)</tr>", page)
-    assert row, f"no row {first!r}"
-    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
 
 
 def test_run_ends_by_printing_the_report_path(penguins):
@@ -151,67 +126,12 @@ def test_report_and_runs_name_a_pipeline_root_without_runs(tmp_path, capsys):
     assert f"--pipeline-root: {tmp_path} holds no ML Metadata (metadata.sqlite); has it run?" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium; installed with apt-get (as root, or with password-less sudo) when missing."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if os.geteuid() == 0:
-        as_root = []
-    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
-        as_root = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
-    else:
-        pytest.fail("chromium is missing and apt-get needs root: install it with `sudo apt-get install chromium`")
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
-    ):
-        result = subprocess.run(as_root + command, capture_output=True, text=True, env=environment)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    return shutil.which("chromium") or pytest.fail("apt-get installed chromium but it is not on PATH")
-
-
-def render(chromium: str, page: Path, screenshot: Path) -> str:
-    """Loads the page in headless Chromium, saves a screenshot, returns what it logged."""
-    result = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--window-size=1280,2400",
-            f"--screenshot={screenshot}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 and screenshot.is_file(), result.stderr[-3000:]
-    return result.stderr
-
-
 def test_report_renders_in_headless_chromium_with_its_charts_and_no_console_errors(penguins, chromium, tmp_path):
     page = page_of(penguins)
-    # The harness needs to run a script, which the report's policy forbids: allow inline scripts
-    # in the copy, and nothing more.
-    assert CONTENT_SECURITY_POLICY in page
     assert not re.search(r'(src|href)=["\'](?!data:)', page)  # self-contained: nothing to fetch
-    harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")
-    copy = tmp_path / "report.html"
-    copy.write_text(harnessed.replace("</body>", HARNESS, 1), encoding="utf-8")
-    logged = render(chromium, copy, tmp_path / "report.png")
-
-    console = [line for line in logged.splitlines() if ":CONSOLE" in line]
+    console = render_harnessed(chromium, page, tmp_path / "report.html", tmp_path / "report.png")
     harness = [line for line in console if HARNESS_MARK in line]
-    assert len(harness) == 1, logged[-3000:]
+    assert len(harness) == 1
     assert [line for line in console if HARNESS_MARK not in line] == []  # no errors, no blocked fetches
     found = re.search(r"images=(\d+) broken=(\[.*?\]) height=(\d+)", harness[0])
     assert int(found.group(1)) >= 2 and found.group(2) == "[]"  # learning curves + confusion matrix decoded
@@ -243,13 +163,10 @@ def test_the_runs_page_lists_each_run_links_its_report_and_charts_the_metrics(pe
     assert f"{metrics['loss']['value']:.4f}" in row and f"{metrics['accuracy']['value']:.4f}" in row
     assert penguins.summary["pushed_model_dir"] in row and "data/penguins/penguins.csv" in row
 
-    harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")
     copy = root / "runs-harnessed.html"  # beside the page, so its links resolve as they do there
-    copy.write_text(harnessed.replace("</body>", HARNESS, 1), encoding="utf-8")
-    logged = render(chromium, copy, tmp_path / "runs.png")
+    console = render_harnessed(chromium, page, copy, tmp_path / "runs.png")
     copy.unlink()
-    console = [line for line in logged.splitlines() if ":CONSOLE" in line]
-    assert len(console) == 1 and HARNESS_MARK in console[0], logged[-3000:]
+    assert len(console) == 1
     assert re.search(r"images=1 broken=\[\]", console[0])  # the metrics chart decoded
     assert main(["report", run_id, "--runs", "--pipeline-root", str(root)]) == 2
 

@@ -117,13 +117,16 @@ def overall_metrics(evaluation_uri: str) -> dict[tuple[str, bool], float]:
     return values
 
 
-def candidate_plots(evaluation_uri: str) -> list[Any]:
-    """The candidate model's plot values on the overall slice."""
+def candidate_plots(evaluation_uri: str, baseline: bool = False) -> list[Any]:
+    """The candidate model's plot values on the overall slice (with `baseline`: the model in
+    production's, which TFMA computes on the same eval split when there is one)."""
     found = []
     for plots in tfma.load_plots(evaluation_uri):
         if plots.slice_key.single_slice_keys:
             continue
-        found += [entry.value for entry in plots.plot_keys_and_values if entry.key.model_name != "baseline"]
+        found += [
+            entry.value for entry in plots.plot_keys_and_values if (entry.key.model_name == "baseline") == baseline
+        ]
     return found
 
 

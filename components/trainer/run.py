@@ -38,6 +38,7 @@ from components.trainer.models import build_model
 from components.trainer.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.trainer.serving import make_signatures
 from components.transform.preprocessing import NUM_OOV_BUCKETS
+from components.tuner.space import apply_values, best_settings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ def read_settings(custom_config: dict[str, Any]) -> tuple[DataSpec, ModelSpec, T
 def run_fn(fn_args: FnArgs) -> None:
     """Called by the TFX Trainer; settings arrive in `custom_config` (`trainer_settings`)."""
     data, model_spec, training = read_settings(fn_args.custom_config)
+    tuned = best_settings(fn_args.hyperparameters)
+    if tuned:
+        model_spec, training = apply_values(model_spec, training, tuned)
+        log.info("tuned settings from the Tuner: %s", tuned)
     # First, before other TensorFlow work: multi-worker collectives and logical CPU devices
     # can only be set up while TensorFlow's runtime has not started.
     placement = choose_strategy(training.strategy, training.cpu_devices)
@@ -97,6 +102,7 @@ def run_fn(fn_args: FnArgs) -> None:
         "global_batch_size": global_batch,
         "fit_seconds": round(time.monotonic() - fit_started, 3),
         "class_names": class_names or None,
+        "tuned_settings": tuned or None,
     }
     write_history(history, stopper, run_dir, context)
     line = linear_weights(model, transform_output, task, data.label)

@@ -1,0 +1,1 @@
+"""Hyperparameter tuning: TFX's Tuner component with KerasTuner, over the settings our models read."""

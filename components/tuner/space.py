@@ -1,0 +1,111 @@
+"""The search space: which `model`/`training` settings a tuning run tries, and how a trial's
+values become the ModelSpec and TrainingSpec the Trainer builds with.
+
+No TensorFlow or KerasTuner here: a config is checked against its space when it is loaded.
+The space is a mapping from a dotted settings key to the values to try (`tuning.space`);
+a recipe that names none gets its model's default space below.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from typing import Any
+
+from components.settings import ConfigError, ModelSpec, TrainingSpec, TuningSpec, from_dict
+
+Space = dict[str, list[Any]]
+
+# What every model reads: the optimizer's step, the L2 penalty on Dense kernels and the batch.
+SHARED_SPACE: Space = {
+    "model.learning_rate": [0.0003, 0.001, 0.003, 0.01],
+    "model.l2": [0.0, 0.0001, 0.001, 0.01],
+    "training.batch_size": [16, 32, 64],
+}
+# The dense models whose widths and dropout come from the recipe (the wine and MNIST networks
+# fix theirs, as their tutorials do).
+_DENSE_SPACE: Space = {
+    "model.hidden_units": [[32], [64, 32], [128, 64], [256, 128]],
+    "model.dropout": [0.0, 0.1, 0.3],
+}
+MODEL_SPACES: dict[str, Space] = {
+    "linear": {"model.learning_rate": SHARED_SPACE["model.learning_rate"], "training.batch_size": [16, 32, 64]},
+    "mlp_classifier": _DENSE_SPACE,
+    "mlp_regressor": _DENSE_SPACE,
+    "binary_classifier": _DENSE_SPACE,
+    "cnn": {"model.conv.filters": [[32, 64], [64, 128]], "model.dropout": [0.25, 0.5]},
+    "rnn": {"model.rnn.units": [64, 128]},
+    "vgg": {"model.dropout": [0.0, 0.5]},
+}
+SECTIONS = ("model", "training")
+# Not tuned: it picks the model, and the strategy and seed are not hyperparameters.
+FIXED_KEYS = ("model.name", "training.strategy", "training.cpu_devices", "training.seed")
+
+
+def default_space(model_name: str) -> Space:
+    if model_name == "linear":
+        return dict(MODEL_SPACES["linear"])
+    return {**SHARED_SPACE, **MODEL_SPACES.get(model_name, {})}
+
+
+def resolve_space(tuning: TuningSpec, model: ModelSpec, training: TrainingSpec) -> Space:
+    """The recipe's space (or the model's default), each value checked as the setting it sets."""
+    space = dict(tuning.space) or default_space(model.name)
+    for key, values in space.items():
+        if key in FIXED_KEYS or key.partition(".")[0] not in SECTIONS:
+            raise ConfigError(
+                f"tuning.space.{key}: not a tunable setting (a key of model or training, other than "
+                f"{', '.join(FIXED_KEYS)})"
+            )
+        for index, value in enumerate(values):
+            try:
+                apply_values(model, training, {key: value})
+            except ConfigError as error:
+                raise ConfigError(f"tuning.space.{key}[{index}]: {error}") from None
+    return space
+
+
+def apply_values(model: ModelSpec, training: TrainingSpec, values: dict[str, Any]) -> tuple[ModelSpec, TrainingSpec]:
+    """`model` and `training` with each dotted key of `values` set (checked as a recipe is)."""
+    raw = {"model": dataclasses.asdict(model), "training": dataclasses.asdict(training)}
+    for key, value in values.items():
+        *parents, leaf = key.split(".")
+        node = raw
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                raise ConfigError(f"{key}: no such setting")
+            node = node[part]
+        if leaf not in node:
+            raise ConfigError(f"{key}: no such setting")
+        node[leaf] = copy.deepcopy(value)
+    return from_dict(ModelSpec, raw["model"], "model"), from_dict(TrainingSpec, raw["training"], "training")
+
+
+def choice_values(values: list[Any]) -> list[Any]:
+    """KerasTuner's Choice holds one type of int, float, str or bool: numbers stay numbers (so
+    Bayesian optimization sees their order), anything else (lists such as layer widths) is JSON."""
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return list(values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values]
+    return [json.dumps(v) for v in values]
+
+
+def setting_value(choice: Any) -> Any:
+    """The setting a Choice value stands for (the inverse of `choice_values`)."""
+    return json.loads(choice) if isinstance(choice, str) else choice
+
+
+def trial_settings(space: Space, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """A trial's (or the best) values by settings key; KerasTuner's own `tuner/...` keys dropped."""
+    return {key: setting_value(hyperparameters[key]) for key in space if key in hyperparameters}
+
+
+def best_settings(hyperparameters: dict[str, Any] | None) -> dict[str, Any]:
+    """The settings in the Tuner's best_hyperparameters.txt (a KerasTuner HyperParameters config,
+    which the Trainer gets as `fn_args.hyperparameters`); {} without a Tuner."""
+    if not hyperparameters:
+        return {}
+    values = hyperparameters.get("values", {})
+    return {key: setting_value(value) for key, value in values.items() if not key.startswith("tuner/")}
