@@ -143,6 +143,44 @@ def penguins(tmp_path_factory) -> Run:
     return run_cli(root, "--config", str(REPO / "configs" / "penguins.yaml"), "--epochs", "15")
 
 
+BUDGET = [
+    "--set", "tuning.algorithm=random",
+    "--set", "tuning.max_trials=2",
+    "--set", "tuning.max_epochs=8",
+    "--set", "tuning.folds=2",
+]  # fmt: skip
+
+
+def changed_penguins(path: Path) -> Path:
+    with (REPO / "data" / "penguins" / "penguins.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["bill_length_mm"] not in ("", "NA"):
+            row["bill_length_mm"] = f"{float(row['bill_length_mm']) * 1.2:.1f}"
+        if row["island"] == "Torgersen":
+            row["island"] = "Torgersen Island"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _two_runs(root: Path):
+    recipe = str(REPO / "configs" / "penguins.yaml")
+    first = run_cli(root, "--config", recipe, "--epochs", "15")
+    assert first.exit_code == 0 and first.summary["blessed"], first.printed
+    data = changed_penguins(root / "data" / "penguins.csv")
+    return run_cli(root, "--config", recipe, "--data", str(data), "--epochs", "15", "--tune", *BUDGET)
+
+
+@pytest.fixture(scope="session")
+def tuned(tmp_path_factory) -> Run:
+    """Two runs in one root: the penguins recipe (in production), then `--tune` on changed data."""
+    return shared_run(tmp_path_factory, "tuned_over_production", _two_runs)
+
+
 # One writer per image format the image ExampleGen and Transform must read.
 def _pil(mode: str, size: int, seed: int):
     import numpy as np

@@ -49,12 +49,16 @@ def test_serving_benchmark_reports_every_variant(penguins):
     assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)
 
 
-def test_accuracy_benchmark_compares_with_four_scikit_learn_models(penguins, tmp_path):
+def test_accuracy_benchmark_compares_with_four_scikit_learn_models(penguins, tuned, tmp_path):
     shutil.copy(penguins.summary["summary_file"], tmp_path / "penguins.json")
-    (row,) = table_rows(printed_by(accuracy.main, "--recipes", "penguins", "--runs-dir", str(tmp_path)))
+    shutil.copy(tuned.summary["summary_file"], tmp_path / "penguins_tuned2.json")  # the tuned column's run
+    printed = printed_by(accuracy.main, "--recipes", "penguins", "--runs-dir", str(tmp_path), "--tuned-trials", "2")
+    (row,) = table_rows(printed)
     assert row[0] == "penguins" and row[1] == "accuracy"
     assert float(row[2]) == pytest.approx(penguins.summary["metrics"]["accuracy"]["value"], abs=1e-4)
     assert all(0.8 < float(cell) <= 1.0 for cell in row[3:7])  # four baselines on the same eval split
+    assert float(row[9]) == pytest.approx(tuned.summary["metrics"]["accuracy"]["value"], abs=1e-4)
+    assert row[10] == f"{tuned.summary['tuning']['seconds']:.0f}" and row[11].startswith(("≥ best", "below best"))
 
 
 def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):

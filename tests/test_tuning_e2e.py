@@ -1,58 +1,20 @@
 """Tuning through the whole pipeline, and the report's comparison with the model in production.
 
-One pipeline root, two runs: the penguins recipe as shipped (blessed and pushed: the model in
+The `tuned` run (conftest.py): the penguins recipe as shipped (blessed and pushed: the model in
 production), then the same recipe with `--tune` on data that changed (bill lengths 20% longer,
 Torgersen renamed): the Tuner searches, the Trainer trains its best values, and the report puts
 the candidate beside production with what changed between the two runs."""
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from conftest import REPO, cells, page_of, render_harnessed, run_cli, shared_run
+from conftest import cells, page_of, render_harnessed
 
 pytestmark = pytest.mark.e2e
-
-BUDGET = [
-    "--set", "tuning.algorithm=random",
-    "--set", "tuning.max_trials=2",
-    "--set", "tuning.max_epochs=8",
-    "--set", "tuning.folds=2",
-]  # fmt: skip
-
-
-def changed_penguins(path: Path) -> Path:
-    with (REPO / "data" / "penguins" / "penguins.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        if row["bill_length_mm"] not in ("", "NA"):
-            row["bill_length_mm"] = f"{float(row['bill_length_mm']) * 1.2:.1f}"
-        if row["island"] == "Torgersen":
-            row["island"] = "Torgersen Island"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _two_runs(root: Path):
-    recipe = str(REPO / "configs" / "penguins.yaml")
-    first = run_cli(root, "--config", recipe, "--epochs", "15")
-    assert first.exit_code == 0 and first.summary["blessed"], first.printed
-    data = changed_penguins(root / "data" / "penguins.csv")
-    return run_cli(root, "--config", recipe, "--data", str(data), "--epochs", "15", "--tune", *BUDGET)
-
-
-@pytest.fixture(scope="module")
-def tuned(tmp_path_factory):
-    return shared_run(tmp_path_factory, "tuned_over_production", _two_runs)
 
 
 def test_the_tuner_runs_its_trials_before_the_trainer(tuned):
