@@ -452,17 +452,18 @@ class TuningSpec:
         if self.patience < 0:
             raise ConfigError(f"tuning.patience: must be >= 0, got {self.patience}")
         # `--set tuning.space.model.dropout=[0,0.2]` arrives nested; a recipe writes the dotted key.
-        self.space = _flat_keys(self.space)
+        self.space = flat_keys(self.space)
         for key, values in self.space.items():
             if not isinstance(values, list) or not values:
                 raise ConfigError(f"tuning.space.{key}: expected a non-empty list of values to try, got {values!r}")
 
 
-def _flat_keys(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_keys(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"model": {"dropout": 0.1}} -> {"model.dropout": 0.1}: nested sections as dotted keys."""
     flat: dict[str, Any] = {}
     for name, value in mapping.items():
         if isinstance(value, dict):
-            flat.update(_flat_keys(value, f"{prefix}{name}."))
+            flat.update(flat_keys(value, f"{prefix}{name}."))
         else:
             flat[f"{prefix}{name}"] = value
     return flat

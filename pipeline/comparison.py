@@ -13,6 +13,7 @@ import math
 import os
 from typing import Any
 
+from components.settings import flat_keys
 from pipeline.records import SUMMARY_FILE, read_summary
 
 # A numeric feature has drifted when its mean moved this many of the production run's standard
@@ -51,18 +52,8 @@ def _run_inputs(summary: dict[str, Any]) -> dict[str, Any]:
     settings = summary.get("settings") or {}
     flat = {"data": summary.get("data"), "model.name": summary.get("model")}
     for section in ("model", "training"):
-        flat.update(_flatten(settings.get(section) or {}, f"{section}."))
+        flat.update(flat_keys(settings.get(section) or {}, f"{section}."))
     flat["tuned by the Tuner"] = ", ".join(settings.get("tuned") or []) or None
-    return flat
-
-
-def _flatten(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
     return flat
 
 

@@ -208,3 +208,11 @@ def test_when_every_trial_fails_the_tuner_says_why(tmp_path):
     spec = TuningSpec(enabled=True, algorithm="random", max_trials=2, seed=1)
     with pytest.raises(TrainingError, match=r"tuning: no trial completed \(the loss diverged\)"):
         search(tmp_path, FakeRunner(spec, fail=True), {"model.dropout": [0.0, 0.2]})
+
+
+def test_hyperband_gives_each_trial_its_brackets_epochs(tmp_path):
+    spec = TuningSpec(enabled=True, algorithm="hyperband", max_epochs=9, seed=1)
+    space = {"model.dropout": [i / 10 for i in range(10)], "model.learning_rate": [0.001, 0.003, 0.01, 0.03]}
+    tuner = search(tmp_path, FakeRunner(spec), space)
+    epochs = {trial["max_epochs"] for trial in tuner.summary()["trials"]}
+    assert epochs <= {1, 3, 9} and len(epochs) > 1  # brackets of 1, 3 and 9 epochs (factor 3)
