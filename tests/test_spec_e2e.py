@@ -118,3 +118,24 @@ def test_the_second_execution_is_gated_against_the_first_push(two_executions):
     evaluator_log = (workdir / "logs" / second["run_id"] / "Evaluator.log").read_text()
     assert f"baseline: the model in production, {first['pushed_model_dir']}" in evaluator_log
     assert "input 'examples': type 'tfx.Examples' from the compiled spec" in evaluator_log
+
+
+def test_a_tuned_spec_runs_the_tuner_task_as_kfp_runs_it(s3_server, tmp_path):
+    """`compile --tune`: the Tuner is one more container task; executed in its own process with
+    its executor input, it writes its trials to S3 and the Trainer trains the best values."""
+    from conftest import BUDGET
+
+    bucket = s3_server.bucket("tuned")
+    spec = tmp_path / "pipeline.json"
+    recipe = str(REPO / "configs" / "penguins.yaml")
+    code = main(
+        ["compile", "--target", "kubeflow", "--image", "keras-tfx:test", "--config", recipe, "--tune", *BUDGET]
+        + ["--epochs", "5", "--pipeline-root", f"s3://{bucket}/penguins", "--set", f"kubeflow.image_workdir={REPO}"]
+        + ["--output", str(spec)]
+    )
+    assert code == 0
+    summary = execute(spec, tmp_path, s3_server.env, "tuned")
+    assert set(summary["components"]) == CSV_PIPELINE_NODES | {"Tuner"}
+    assert summary["tuning"]["trials_file"].startswith(f"s3://{bucket}/penguins/")
+    assert len(summary["tuning"]["trials"]) == 2
+    assert summary["training"]["tuned_settings"] == summary["tuning"]["best_settings"]

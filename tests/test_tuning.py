@@ -32,7 +32,7 @@ def test_each_model_gets_a_default_space_of_the_settings_it_reads():
     assert set(default_space("mlp_dropout_batchnorm")) == set(SHARED_SPACE)  # its widths are fixed
     assert "model.conv.filters" in default_space("cnn")
     assert set(default_space("linear")) == {"model.learning_rate", "training.batch_size"}
-    assert set(default_space("my_package.models:build")) == set(SHARED_SPACE)
+    assert set(default_space("my_package.models:build")) == {"model.learning_rate", "training.batch_size"}
 
 
 def test_tuning_on_fills_the_models_space_and_off_leaves_it_empty():

@@ -30,7 +30,7 @@ _DENSE_SPACE: Space = {
     "model.dropout": [0.0, 0.1, 0.3],
 }
 MODEL_SPACES: dict[str, Space] = {
-    "linear": {"model.learning_rate": SHARED_SPACE["model.learning_rate"], "training.batch_size": [16, 32, 64]},
+    "linear": {key: SHARED_SPACE[key] for key in ("model.learning_rate", "training.batch_size")},
     "mlp_classifier": _DENSE_SPACE,
     "mlp_regressor": _DENSE_SPACE,
     "binary_classifier": _DENSE_SPACE,
@@ -43,7 +43,15 @@ SECTIONS = ("model", "training")
 FIXED_KEYS = ("model.name", "training.strategy", "training.cpu_devices", "training.seed")
 
 
+# A user's own builder reads the learning rate only when it leaves compiling to us, and no L2.
+OWN_MODEL_SPACE: Space = {key: SHARED_SPACE[key] for key in ("model.learning_rate", "training.batch_size")}
+
+
 def default_space(model_name: str) -> Space:
+    from components.trainer.models import is_own_model
+
+    if is_own_model(model_name):
+        return dict(OWN_MODEL_SPACE)
     if model_name == "linear":
         return dict(MODEL_SPACES["linear"])
     return {**SHARED_SPACE, **MODEL_SPACES.get(model_name, {})}
