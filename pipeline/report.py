@@ -286,7 +286,6 @@ def _gate_section(summary: dict[str, Any]) -> str:
             bound = "none"
         baseline = metric.get("baseline")
         tolerance = metric.get("baseline_tolerance", 0)
-        verdict = '<span class="pass">pass</span>' if metric["passed"] else '<span class="fail">FAIL</span>'
         rows.append(
             [
                 _text(f"{role} ({metric['metric']})"),
@@ -294,7 +293,7 @@ def _gate_section(summary: dict[str, Any]) -> str:
                 _number(metric["value"]),
                 _number(baseline) if baseline is not None else "none yet (nothing pushed)",
                 f"no worse than the baseline by more than {tolerance:g}",
-                verdict,
+                _verdict(metric["passed"]),
             ]
         )
     count = (summary.get("metrics") or {}).get("example_count")
@@ -468,7 +467,7 @@ def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str
 
 
 def _verdict(passed: bool) -> str:
-    return '<span class="pass">pass</span>' if passed else '<span class="fail">fail</span>'
+    return '<span class="pass">pass</span>' if passed else '<span class="fail">FAIL</span>'
 
 
 def _matrices_side_by_side(summary: dict[str, Any], names: list[str] | None) -> str:
