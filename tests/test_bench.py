@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import accuracy, overhead, seed_spread, serving, strategies
+from bench import accuracy, image_decode, overhead, seed_spread, serving, strategies
 from bench.scaled_data import scaled_penguins
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +122,9 @@ def test_seed_spread_runs_the_learning_test_with_onednn_on_and_off():
     assert [row[1] for row in rows] == ["on", "off"]
     for _, _, low, median, high, over in rows:
         assert 0 < float(low) <= float(median) <= float(high) < 0.7 and over == "-"
+
+
+def test_image_decode_benchmark_times_each_variant_against_decoding_alone():
+    rows = table_rows(printed_by(image_decode.main, "--batch", "4", "--calls", "2"))
+    assert [row[0] for row in rows][:2] == ["decode only", "Transform's decode_images"]
+    assert len(rows) == 3 and rows[0][2] == "1.00" and all(float(row[1]) > 0 for row in rows)
