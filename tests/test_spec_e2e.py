@@ -1,7 +1,8 @@
-"""The penguins recipe compiled for open-source Kubeflow Pipelines, executed task by task as KFP
-runs it (pipeline/spec_runner.py), on an s3:// pipeline root served by an S3-compatible server on
-127.0.0.1: blessed and pushed to S3, the pushed model serves raw rows, and a second execution
-gates against the first push (the Evaluator's own baseline lookup, no Resolver)."""
+"""The penguins recipe compiled for open-source Kubeflow Pipelines with `--tune` (the Tuner is one
+more task), executed task by task as KFP runs it (pipeline/spec_runner.py), on an s3:// pipeline
+root served by an S3-compatible server on 127.0.0.1: blessed and pushed to S3, the pushed model
+serves raw rows, and a second execution gates against the first push (the Evaluator's own
+baseline lookup, no Resolver)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from components.pusher.predict import load_model, predict_raw, read_rows
-from conftest import CSV_PIPELINE_NODES, REPO
+from conftest import BUDGET, CSV_PIPELINE_NODES, REPO
 from pipeline.cli import main
 from pipeline.spec_runner import download_blob
 
@@ -66,6 +67,9 @@ def two_executions(s3_server, tmp_path_factory):
             f"s3://{bucket}/penguins",
             "--set",
             f"kubeflow.image_workdir={REPO}",
+            # The Tuner is one more container task; a small budget keeps it quick.
+            "--tune",
+            *BUDGET,
             "--output",
             str(spec),
         ]
@@ -78,12 +82,21 @@ def two_executions(s3_server, tmp_path_factory):
 
 def test_the_first_execution_is_blessed_and_pushed_to_s3(two_executions):
     first, _, _, _, bucket = two_executions
-    assert set(first["components"]) == CSV_PIPELINE_NODES
+    assert set(first["components"]) == CSV_PIPELINE_NODES | {"Tuner"}
     assert all(component["state"] == "COMPLETE" for component in first["components"].values())
     assert first["blessed"] and first["baseline_model"] is None
     assert first["pushed_model_dir"].startswith(f"s3://{bucket}/penguins/serving/")
     assert first["metrics"]["accuracy"]["value"] >= 0.9 and first["metrics"]["accuracy"]["baseline"] is None
     assert first["training"]["epochs_run"] >= 1  # the Trainer's record, read from S3
+
+
+def test_the_tuner_task_writes_its_trials_to_s3_and_the_trainer_trains_the_best(two_executions):
+    """Executed in its own process with its executor input, as every task: the Tuner's trials go
+    to the s3:// root and the Trainer gets its best_hyperparameters."""
+    first, _, _, _, bucket = two_executions
+    assert first["tuning"]["trials_file"].startswith(f"s3://{bucket}/penguins/")
+    assert len(first["tuning"]["trials"]) == 2
+    assert first["training"]["tuned_settings"] == first["tuning"]["best_settings"]
 
 
 def test_the_pushed_model_serves_raw_rows(two_executions, tmp_path, monkeypatch):
@@ -118,24 +131,3 @@ def test_the_second_execution_is_gated_against_the_first_push(two_executions):
     evaluator_log = (workdir / "logs" / second["run_id"] / "Evaluator.log").read_text()
     assert f"baseline: the model in production, {first['pushed_model_dir']}" in evaluator_log
     assert "input 'examples': type 'tfx.Examples' from the compiled spec" in evaluator_log
-
-
-def test_a_tuned_spec_runs_the_tuner_task_as_kfp_runs_it(s3_server, tmp_path):
-    """`compile --tune`: the Tuner is one more container task; executed in its own process with
-    its executor input, it writes its trials to S3 and the Trainer trains the best values."""
-    from conftest import BUDGET
-
-    bucket = s3_server.bucket("tuned")
-    spec = tmp_path / "pipeline.json"
-    recipe = str(REPO / "configs" / "penguins.yaml")
-    code = main(
-        ["compile", "--target", "kubeflow", "--image", "keras-tfx:test", "--config", recipe, "--tune", *BUDGET]
-        + ["--epochs", "5", "--pipeline-root", f"s3://{bucket}/penguins", "--set", f"kubeflow.image_workdir={REPO}"]
-        + ["--output", str(spec)]
-    )
-    assert code == 0
-    summary = execute(spec, tmp_path, s3_server.env, "tuned")
-    assert set(summary["components"]) == CSV_PIPELINE_NODES | {"Tuner"}
-    assert summary["tuning"]["trials_file"].startswith(f"s3://{bucket}/penguins/")
-    assert len(summary["tuning"]["trials"]) == 2
-    assert summary["training"]["tuned_settings"] == summary["tuning"]["best_settings"]
