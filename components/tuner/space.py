@@ -105,15 +105,13 @@ def setting_value(choice: Any) -> Any:
     return json.loads(choice) if isinstance(choice, str) else choice
 
 
-def trial_settings(space: Space, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """A trial's (or the best) values by settings key; KerasTuner's own `tuner/...` keys dropped."""
-    return {key: setting_value(hyperparameters[key]) for key in space if key in hyperparameters}
+def trial_settings(hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """A trial's values by settings key: every Choice of the space (`tune_new_entries` is off, so
+    there are no others), decoded; KerasTuner's own `tuner/...` bookkeeping (Hyperband) dropped."""
+    return {key: setting_value(value) for key, value in hyperparameters.items() if not key.startswith("tuner/")}
 
 
 def best_settings(hyperparameters: dict[str, Any] | None) -> dict[str, Any]:
     """The settings in the Tuner's best_hyperparameters.txt (a KerasTuner HyperParameters config,
     which the Trainer gets as `fn_args.hyperparameters`); {} without a Tuner."""
-    if not hyperparameters:
-        return {}
-    values = hyperparameters.get("values", {})
-    return {key: setting_value(value) for key, value in values.items() if not key.startswith("tuner/")}
+    return trial_settings(hyperparameters.get("values", {})) if hyperparameters else {}

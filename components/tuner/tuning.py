@@ -225,7 +225,7 @@ class CrossValidationTuner(base_tuner.BaseTuner):
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
         values = trial.hyperparameters.values
-        settings = trial_settings(self.space, values)
+        settings = trial_settings(values)
         epochs = int(values.get("tuner/epochs", self.runner.tuning.max_epochs))
         started = time.monotonic()
         # Numbered from 1 in the order run; KerasTuner's own id kept beside it.
@@ -256,7 +256,8 @@ class CrossValidationTuner(base_tuner.BaseTuner):
 
     def summary(self) -> dict[str, Any]:
         """What the search did, for trials.json beside TFX's tuner results."""
-        best = self.oracle.get_best_trials(1)
+        best_ids = [trial.trial_id for trial in self.oracle.get_best_trials(1)]
+        best = next((record for record in self.records if record["trial_id"] in best_ids), None)
         objective = self.oracle.objective
         return {
             "algorithm": self.runner.tuning.algorithm,
@@ -267,11 +268,9 @@ class CrossValidationTuner(base_tuner.BaseTuner):
             "seconds": _since(self.started),
             "stopped_by": self.stopped_by,
             "space": {key: [setting_value(v) for v in values] for key, values in self.space.items()},
-            "best_trial": next((r["trial"] for r in self.records if r["trial_id"] == best[0].trial_id), None)
-            if best
-            else None,
-            "best_settings": trial_settings(self.space, best[0].hyperparameters.values) if best else {},
-            "best_score": best[0].score if best else None,
+            "best_trial": best["trial"] if best else None,
+            "best_settings": best["settings"] if best else {},
+            "best_score": best[objective.name] if best else None,
             "trials": self.records,
         }
 
