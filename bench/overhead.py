@@ -10,7 +10,12 @@ to finish, both fitting the same network for the same epochs with early stopping
 same pipeline command again (up to date: it answers with the run it matches, before TensorFlow
 is imported), and again with --force (TFX's cache decides per component). Prints a Markdown
 table: seconds, the ratio pipeline/plain, the fixed overhead (pipeline - plain), and each
-component's seconds as ML Metadata recorded them.
+component's seconds as ML Metadata recorded them with the cores it kept busy (its CPU seconds
+over its wall seconds: 1.0 is one core); then, for 100,000 rows and more, each component's
+seconds per 100,000 rows (linear growth keeps them level).
+
+`--beam-workers 2` runs the Beam components on DirectRunner's multi-processing mode with that
+many worker processes instead of in the pipeline's process.
 
 `--recipe digits_cnn` does the same for the image recipe on the shipped digits PNG folder
 (data/digits_images/train, 1,437 images; no scaling): bench/plain_keras_images.py reads it with
@@ -55,6 +60,14 @@ def plain_run(recipe: str, data: Path, epochs: int) -> dict:
     return {"wall": seconds, **json.loads(printed.strip().splitlines()[-1])}
 
 
+def beam_flags(workers: int) -> list[str]:
+    """`pipeline run` flags for Beam's DirectRunner with `workers` processes; none for in-process."""
+    if workers <= 1:
+        return []
+    args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}", "--sdk_container_image=none"]
+    return ["--set", f"runner.beam_args={json.dumps(args)}"]
+
+
 def pipeline_run(recipe: str, data: Path, epochs: int, root: Path, *flags: str) -> dict:
     summary_file = root / f"summary-{len(list(root.glob('summary-*.json')))}.json"
     gate_off = ["--set", "evaluation.max_loss=100", "--set", "evaluation.min_accuracy=0"]
@@ -65,21 +78,32 @@ def pipeline_run(recipe: str, data: Path, epochs: int, root: Path, *flags: str) 
     return {"wall": seconds, "summary": summary}
 
 
-def measure(recipe: str, rows: int, epochs: int, cache_dir: Path, scratch: Path) -> dict:
+def measure(recipe: str, rows: int, epochs: int, cache_dir: Path, scratch: Path, beam_workers: int = 1) -> dict:
     data = scaled_penguins(rows, cache_dir) if recipe == "penguins" else DIGITS_TRAIN
     root = scratch / f"{recipe}-{rows}"
     root.mkdir()
     plain = plain_run(recipe, data, epochs)
-    first = pipeline_run(recipe, data, epochs, root)
-    rerun = pipeline_run(recipe, data, epochs, root)
-    forced = pipeline_run(recipe, data, epochs, root, "--force")
+    beam = beam_flags(beam_workers)
+    first = pipeline_run(recipe, data, epochs, root, *beam)
+    rerun = pipeline_run(recipe, data, epochs, root, *beam)
+    forced = pipeline_run(recipe, data, epochs, root, *beam, "--force")
     return {"rows": rows, "plain": plain, "pipeline": first, "rerun": rerun, "forced": forced}
 
 
+def component(components: dict, name: str) -> dict:
+    """A component's record; "ExampleGen" is CsvExampleGen or ImageExampleGen."""
+    return components.get(name) or components.get(f"Csv{name}") or components.get(f"Image{name}") or {}
+
+
 def component_seconds(components: dict, name: str) -> float:
-    """A component's seconds; "ExampleGen" is CsvExampleGen or ImageExampleGen."""
-    found = components.get(name) or components.get(f"Csv{name}") or components.get(f"Image{name}") or {}
-    return found.get("seconds", 0)
+    return component(components, name).get("seconds", 0)
+
+
+def component_cell(components: dict, name: str) -> str:
+    """Seconds, and the cores in use: CPU seconds over wall seconds."""
+    found = component(components, name)
+    seconds, cpu = found.get("seconds", 0), found.get("cpu_seconds")
+    return f"{seconds:.1f} ({cpu / seconds:.2f})" if cpu is not None and seconds > 0 else f"{seconds:.1f}"
 
 
 def table(results: list[dict]) -> str:
@@ -92,7 +116,7 @@ def table(results: list[dict]) -> str:
         "re-run s (up to date)",
         "forced re-run s",
         "forced re-run cached",
-        *(f"{name} s" for name in COMPONENTS),
+        *(f"{name} s (cores)" for name in COMPONENTS),
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
@@ -109,9 +133,28 @@ def table(results: list[dict]) -> str:
             f"{rerun:.1f}",
             f"{r['forced']['wall']:.1f}",
             f"{cached}/{len(forced_states)}",
-            *(f"{component_seconds(components, name):.1f}" for name in COMPONENTS),
+            *(component_cell(components, name) for name in COMPONENTS),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+GROWTH_FROM = 100_000
+
+
+def growth_table(results: list[dict]) -> str:
+    """Each component's seconds per 100,000 rows at every size from 100,000 rows on."""
+    sized = [r for r in results if r["rows"] >= GROWTH_FROM]
+    if not sized:
+        return ""
+    head = ["component", *(f"s per 100k rows at {r['rows']:,}" for r in sized)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in COMPONENTS:
+        cells = [
+            f"{component_seconds(r['pipeline']['summary']['components'], name) * GROWTH_FROM / r['rows']:.2f}"
+            for r in sized
+        ]
+        lines.append("| " + " | ".join([name, *cells]) + " |")
     return "\n".join(lines)
 
 
@@ -127,20 +170,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "data")
+    parser.add_argument("--beam-workers", type=int, default=1, help="Beam worker processes (1: in the pipeline's)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args(argv)
     print(
-        f"pipeline (BeamDagRunner) vs plain Keras, {args.recipe} network, {args.epochs} epochs, {os.cpu_count()} cores",
+        f"pipeline (BeamDagRunner, Beam workers: {args.beam_workers}) vs plain Keras, {args.recipe} network, "
+        f"{args.epochs} epochs, {os.cpu_count()} cores",
         flush=True,
     )
     sizes = args.rows if args.recipe == "penguins" else [sum(1 for _ in DIGITS_TRAIN.glob("*/*.png"))]
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for rows in sizes:
-            results.append(measure(args.recipe, rows, args.epochs, args.cache_dir, Path(scratch)))
+            results.append(measure(args.recipe, rows, args.epochs, args.cache_dir, Path(scratch), args.beam_workers))
             print(table(results[-1:]).splitlines()[-1], flush=True)
     print()
     print(table(results))
+    growth = growth_table(results)
+    if growth:
+        print()
+        print(growth)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0

@@ -286,6 +286,11 @@ class TrainingSpec:
     strategy: StrategyKind = "auto"
     # Split the host CPU into this many logical devices, so MirroredStrategy runs without GPUs.
     cpu_devices: int = 0
+    # Largest transformed train + eval (MB) read once and held in memory; above it, or 0, the
+    # Trainer reads the files every epoch (components/trainer/data.py).
+    in_memory_mb: int = 1024
+    # Batches Keras runs per call of its train function when the data is in memory.
+    steps_per_execution: int = 32
 
     def validate(self) -> None:
         if self.epochs <= 0:
@@ -294,6 +299,10 @@ class TrainingSpec:
             raise ConfigError(f"training.batch_size: must be > 0, got {self.batch_size}")
         if self.cpu_devices < 0:
             raise ConfigError(f"training.cpu_devices: must be >= 0, got {self.cpu_devices}")
+        if self.in_memory_mb < 0:
+            raise ConfigError(f"training.in_memory_mb: must be >= 0, got {self.in_memory_mb}")
+        if self.steps_per_execution < 1:
+            raise ConfigError(f"training.steps_per_execution: must be >= 1, got {self.steps_per_execution}")
 
 
 SpecT = TypeVar("SpecT")

@@ -104,6 +104,17 @@ def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
     return lines
 
 
+def input_text(given: dict[str, Any]) -> str:
+    """How the Trainer read its data (components/trainer/data.py's record)."""
+    if given["source"] == "memory":
+        rows = given["rows"]
+        return (
+            f"in memory ({rows['train']:,} train + {rows['eval']:,} eval rows, {given['megabytes']:.1f} MB), "
+            f"{given['steps_per_execution']} steps per execution"
+        )
+    return f"read from the files every epoch ({given['reason']})"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     took = f" finished in {summary['wall_seconds']:.1f}s" if summary.get("wall_seconds") is not None else ""
     lines = ["", f"run {summary['run_id']}{took}"]
@@ -119,6 +130,8 @@ def format_summary(summary: dict[str, Any]) -> str:
                 f"  strategy: {strategy['class']} ({strategy['name']}), {strategy['replicas']} replica(s), "
                 f"global batch {training['global_batch_size']}"
             )
+        if training.get("input"):
+            lines.append(f"  input: {input_text(training['input'])}")
     if training.get("linear"):
         raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
         terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sys
 import threading
@@ -116,12 +117,18 @@ _NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
 
 
 class ComponentProgress(logging.Handler):
-    """Turns the runners' per-node log records into start/finish callbacks with elapsed time."""
+    """Turns the runners' per-node log records into start/finish callbacks with elapsed time, and
+    keeps each finished node's CPU seconds (`cpu_seconds`).
+
+    CPU seconds are this process's, plus those of its child processes that have ended (Beam's
+    multi-processing workers end with their component): over a component's wall seconds, how
+    many of the machine's cores it kept busy."""
 
     def __init__(self, callback: ProgressCallback):
         super().__init__(level=logging.INFO)
         self._callback = callback
-        self._started: dict[str, float] = {}
+        self._started: dict[str, tuple[float, float]] = {}
+        self.cpu_seconds: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         match = _NODE_EVENT.match(str(record.msg))
@@ -129,8 +136,15 @@ class ComponentProgress(logging.Handler):
             return
         node_id = str(record.args[0])
         if match.group(1) == "running":
-            self._started[node_id] = time.monotonic()
+            self._started[node_id] = (time.monotonic(), process_cpu_seconds())
             self._callback(node_id, "started", 0.0)
         else:
-            elapsed = time.monotonic() - self._started.pop(node_id, time.monotonic())
-            self._callback(node_id, "finished", elapsed)
+            wall, cpu = self._started.pop(node_id, (time.monotonic(), process_cpu_seconds()))
+            self.cpu_seconds[node_id] = round(process_cpu_seconds() - cpu, 2)
+            self._callback(node_id, "finished", time.monotonic() - wall)
+
+
+def process_cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its ended child processes."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system

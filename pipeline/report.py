@@ -20,7 +20,7 @@ from components import features
 from components.trainer.models import settings_section
 from pipeline import charts
 from pipeline.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
-from pipeline.output import bound_text, setting_text, started_text
+from pipeline.output import bound_text, input_text, setting_text, started_text
 from pipeline.records import REPORT_FILE
 
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
@@ -380,6 +380,7 @@ def _model_section(training: dict[str, Any]) -> str:
         ("strategy", f"{strategy.get('class', '?')} ({strategy.get('name', '?')})"),
         ("replicas", strategy.get("replicas")),
         ("global batch", training.get("global_batch_size")),
+        ("input", input_text(training["input"]) if training.get("input") else None),
         ("fit seconds", training.get("fit_seconds")),
     ]
     layers = [[layer["name"], layer["type"], f"{layer['parameters']:,}"] for layer in model["layers"]]

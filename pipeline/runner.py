@@ -44,7 +44,7 @@ def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) ->
     try:
         with exclusive_run(config.output.pipeline_root, config.name):
             runner.run(create_pipeline(config))
-            summary = summarize(config)
+            summary = summarize(config, handler.cpu_seconds if handler else None)
             summary["report_file"] = write_report(summary)
     finally:
         if handler:

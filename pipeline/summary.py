@@ -29,14 +29,23 @@ from pipeline.records import RUNS_DIR, SUMMARY_FILE, NodeRun, connection, gate_o
 from pipeline.records import uri as _uri
 
 
-def summarize(config: RunConfig) -> dict[str, Any]:
-    """Summary of the latest run of `config`'s pipeline, also written as JSON into the run's output."""
+def summarize(config: RunConfig, cpu_seconds: dict[str, float] | None = None) -> dict[str, Any]:
+    """Summary of the latest run of `config`'s pipeline, also written as JSON into the run's output.
+
+    `cpu_seconds` per component, where the run measured them (pipeline/progress.py), go beside
+    each component's seconds."""
     store = mlmd.MetadataStore(connection(config.metadata_path))
     run_id, nodes = latest_run(store, config.name)
-    return summarize_run(config, run_id, nodes, os.path.join(config.output.pipeline_root, RUNS_DIR))
+    return summarize_run(config, run_id, nodes, os.path.join(config.output.pipeline_root, RUNS_DIR), cpu_seconds)
 
 
-def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], runs_dir: str) -> dict[str, Any]:
+def summarize_run(
+    config: RunConfig,
+    run_id: str,
+    nodes: dict[str, NodeRun],
+    runs_dir: str,
+    cpu_seconds: dict[str, float] | None = None,
+) -> dict[str, Any]:
     """The summary of one run from its nodes' executions and outputs, written as
     `<runs_dir>/<run id>/summary.json` (a local dir: the report goes beside it)."""
     evaluator = nodes.get("Evaluator")
@@ -69,7 +78,10 @@ def summarize_run(config: RunConfig, run_id: str, nodes: dict[str, NodeRun], run
             "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
             "schema": _schema_file(nodes.get("ImportSchemaGen") or nodes.get("SchemaGen")),
         },
-        "components": {node_id: {"state": node.state, "seconds": node.seconds} for node_id, node in nodes.items()},
+        "components": {
+            node_id: {"state": node.state, "seconds": node.seconds, "cpu_seconds": (cpu_seconds or {}).get(node_id)}
+            for node_id, node in nodes.items()
+        },
     }
     path = os.path.join(runs_dir, run_id, SUMMARY_FILE)
     write_json(summary, path)
@@ -134,6 +146,7 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "stopped_early": record["stopped_early"],
         "strategy": record.get("strategy"),
         "global_batch_size": record.get("global_batch_size"),
+        "input": record.get("input"),
         "fit_seconds": record.get("fit_seconds"),
         "class_names": record.get("class_names"),
         "tuned_settings": record.get("tuned_settings"),

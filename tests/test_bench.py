@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import pytest
 
 from bench import accuracy, image_decode, overhead, seed_spread, serving, strategies
 from bench.scaled_data import scaled_penguins
+from components.settings import RunnerSpec, from_dict
+from pipeline.config import parse_assignment
 
 pytestmark = pytest.mark.e2e
 
@@ -66,12 +70,27 @@ def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
     text = printed_by(overhead.main, "--rows", "200", "--epochs", "1", "--cache-dir", str(tmp_path), "--json", str(raw))
     (row,) = table_rows(text.split("\n\n")[-1])
     assert row[0] == "200" and float(row[1]) > 0 and float(row[2]) > 0
+    # each component: seconds and the cores it kept busy (CPU over wall seconds), e.g. "2.1 (1.04)"
+    cores = [float(re.fullmatch(r"\d+\.\d \((\d+\.\d\d)\)", cell).group(1)) for cell in row[8:]]
+    assert len(cores) == len(overhead.COMPONENTS) and all(0 < c < os.cpu_count() + 0.5 for c in cores)
     measured = json.loads(raw.read_text())[0]
     assert measured["pipeline"]["summary"]["pushed_model_dir"]
     assert measured["plain"]["val_accuracy"] > 0.5
     assert measured["rerun"]["summary"]["run_id"] == measured["pipeline"]["summary"]["run_id"]  # up to date
     states = {c["state"] for c in measured["forced"]["summary"]["components"].values()}
     assert "CACHED" in states
+
+
+def test_growth_is_seconds_per_100k_rows_and_beam_workers_become_runner_args():
+    def result(rows: int, seconds: float) -> dict:
+        return {"rows": rows, "pipeline": {"summary": {"components": {"CsvExampleGen": {"seconds": seconds}}}}}
+
+    rows = table_rows(overhead.growth_table([result(1_000, 1.0), result(100_000, 9.0), result(1_000_000, 120.0)]))
+    assert rows[0] == ["ExampleGen", "9.00", "12.00"]  # 1,000 rows is below the growth table's sizes
+    assert overhead.beam_flags(1) == []
+    key, value = parse_assignment(overhead.beam_flags(2)[1])
+    assert key == "runner.beam_args" and "--direct_num_workers=2" in value
+    assert from_dict(RunnerSpec, {"beam_args": value}).beam_args == value
 
 
 def test_plain_image_script_fits_the_digits_folder():

@@ -36,6 +36,19 @@ def test_progress_handler_turns_both_runners_log_lines_into_events():
     assert all(seconds >= 0 for _, _, seconds in events)
 
 
+def test_progress_handler_counts_a_components_cpu_seconds_and_its_ended_workers():
+    """Two cores busy for a second in child processes count as about two CPU seconds: what
+    bench/overhead.py divides by the wall seconds for a component's cores in use."""
+    handler = ComponentProgress(lambda node, event, seconds: None)
+    spin = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end: pass"
+    handler.emit(logging.LogRecord("absl", logging.INFO, "", 0, "node %s is running.", ("Transform",), None))
+    workers = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    for worker in workers:
+        worker.wait()
+    handler.emit(logging.LogRecord("absl", logging.INFO, "", 0, "node %s is finished.", ("Transform",), None))
+    assert 2.0 <= handler.cpu_seconds["Transform"] < 3.5
+
+
 def test_a_second_run_on_the_same_pipeline_root_is_refused_until_the_first_ends(tmp_path, capsys):
     holder = subprocess.Popen(
         [

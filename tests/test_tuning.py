@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from components.settings import ConfigError, ModelSpec, TrainingError, TrainingSpec, TuningSpec
+from components.trainer.data import InMemorySplit
 from components.trainer.distribution import Placement
 from components.trainer.models.inputs import InputSpec, TaskSpec
 from components.tuner import tuning
@@ -107,7 +108,7 @@ def fold_data(rows: int = 30, folds: int = 3) -> tuning.FoldData:
     x = rng.normal(size=(rows, 1)).astype(np.float32)
     labels = (x[:, 0] > 0).astype(np.int64).reshape(-1, 1)
     features = {"x_xf": x, "row": np.arange(rows, dtype=np.float32).reshape(-1, 1)}
-    return tuning.FoldData(features, labels, np.ones(rows, np.float32), folds)
+    return tuning.FoldData(InMemorySplit(features, labels, np.ones(rows, np.float32)), folds)
 
 
 def test_every_row_is_validated_in_exactly_one_fold_and_trained_on_in_the_others():
@@ -143,7 +144,7 @@ def trial_runner(data: tuning.FoldData, **spec) -> tuning.TrialRunner:
 
 def test_a_trial_scores_the_folds_mean_best_loss_without_the_l2_penalty():
     data = fold_data(rows=60, folds=2)
-    data.features.pop("row")
+    data.data.features.pop("row")
     runner = trial_runner(data, folds=2, seed=3)
     plain = runner.score({"model.l2": 0.0}, epochs=3)
     assert len(plain["epochs"]) == 2 and all(1 <= e <= 3 for e in plain["epochs"])

@@ -18,8 +18,7 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
-from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
-from tfx_bsl.public import tfxio
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 from components import features
 from components.settings import (
@@ -32,6 +31,7 @@ from components.settings import (
     TrainingSpec,
     from_dict,
 )
+from components.trainer.data import trainer_input, use_steps_per_execution
 from components.trainer.distribution import Placement, choose_strategy
 from components.trainer.linear_weights import LINEAR_FILE, linear_weights
 from components.trainer.models import build_model
@@ -82,13 +82,16 @@ def run_fn(fn_args: FnArgs) -> None:
 
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     global_batch = training.batch_size * placement.replicas
-    train = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, global_batch, training.seed)
-    validation = make_dataset(fn_args.eval_files, fn_args.data_accessor, transform_output, global_batch, None)
-    task, class_names = task_spec(transform_output, data, train)
+    given = trainer_input(
+        fn_args.train_files, fn_args.eval_files, fn_args.data_accessor, transform_output, training, placement
+    )
+    log.info("trainer input: %s", given.record)
+    task, class_names = task_spec(transform_output, data, given.train)
 
     inputs = input_spec(transform_output)
     with placement.strategy.scope():
         model = build_model(inputs, task, model_spec)
+        use_steps_per_execution(model, given.steps_per_execution)
     model.summary(print_fn=log.info)
     # Every worker trains and saves (saving is collective), but only the chief's files are kept.
     run_dir = fn_args.model_run_dir if placement.is_chief else tempfile.mkdtemp(prefix="worker-run-")
@@ -96,10 +99,11 @@ def run_fn(fn_args: FnArgs) -> None:
     description = describe_model(model, inputs)
     _write_json(description, os.path.join(run_dir, MODEL_FILE))
     fit_started = time.monotonic()
-    history, stopper = fit(model, train, validation, training, run_dir)
+    history, stopper = fit(model, given.train, given.validation, training, run_dir)
     context = {
         "strategy": placement.describe(),
         "global_batch_size": global_batch,
+        "input": given.record,
         "fit_seconds": round(time.monotonic() - fit_started, 3),
         "class_names": class_names or None,
         "tuned_settings": tuned or None,
@@ -189,38 +193,6 @@ def describe_model(model: tf.keras.Model, inputs: InputSpec) -> dict[str, Any]:
             for layer in model.layers
         ],
     }
-
-
-def make_dataset(
-    file_pattern: list[str],
-    data_accessor: DataAccessor,
-    transform_output: tft.TFTransformOutput,
-    batch_size: int,
-    shuffle_seed: int | None,
-) -> tf.data.Dataset:
-    """(features, label, weight) batches of the global batch size, one pass over the files per epoch.
-
-    Shuffled when a seed is given. Under a multi-worker strategy every worker reads the files
-    and keeps its share of the batches (DATA sharding: TFX often writes a single file per split,
-    which FILE sharding could not divide)."""
-    options = tfxio.TensorFlowDatasetOptions(
-        batch_size=batch_size,
-        label_key=features.LABEL,
-        num_epochs=1,
-        shuffle=shuffle_seed is not None,
-        shuffle_seed=shuffle_seed,
-    )
-    dataset = data_accessor.tf_dataset_factory(file_pattern, options, transform_output.transformed_metadata.schema)
-    sharding = tf.data.Options()
-    sharding.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    dataset = dataset.with_options(sharding)
-    return dataset.map(_split_weight, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def _split_weight(batch: dict[str, tf.Tensor], label: tf.Tensor) -> tuple[Any, tf.Tensor, tf.Tensor]:
-    batch = dict(batch)
-    weight = tf.reshape(batch.pop(features.LABEL_WEIGHT), [-1])
-    return batch, label, weight
 
 
 def fit(

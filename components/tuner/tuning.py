@@ -28,10 +28,11 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner.component import TunerFnResult
 
 from components.settings import CLASSIFICATION_TASKS, ModelSpec, TrainingError, TrainingSpec, TuningSpec, from_dict
+from components.trainer.data import READ_BATCH, InMemorySplit, make_dataset, use_steps_per_execution
 from components.trainer.distribution import Placement, choose_strategy
 from components.trainer.models import build_model
 from components.trainer.models.inputs import InputSpec, TaskSpec
-from components.trainer.run import input_spec, make_dataset, read_settings, task_spec
+from components.trainer.run import input_spec, read_settings, task_spec
 from components.tuner.space import Space, apply_values, choice_values, setting_value, trial_settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,6 @@ OBJECTIVES = {
     "loss": keras_tuner.Objective("val_loss", "min"),
     "accuracy": keras_tuner.Objective("val_accuracy", "max"),
 }
-_READ_BATCH = 1024
 
 
 def tuner_settings(tuning: TuningSpec) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     placement = choose_strategy(training.strategy, training.cpu_devices)
     tf.keras.utils.set_random_seed(tuning.seed)
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    reader = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, _READ_BATCH, None)
+    reader = make_dataset(fn_args.train_files, fn_args.data_accessor, transform_output, READ_BATCH, None)
     task, _ = task_spec(transform_output, data, reader)
     folds = FoldData.read(reader, tuning.folds)
     search = TrialRunner(input_spec(transform_output), task, model, training, tuning, placement, folds)
@@ -95,42 +95,27 @@ def make_oracle(tuning: TuningSpec, space: Space) -> keras_tuner.Oracle:
 class FoldData:
     """The train split in memory, cut into `folds` folds by row index (row i is in fold i mod k)."""
 
-    features: dict[str, np.ndarray]
-    labels: np.ndarray
-    weights: np.ndarray
+    data: InMemorySplit
     folds: int
 
     @classmethod
     def read(cls, batches: tf.data.Dataset, folds: int) -> FoldData:
-        features: dict[str, list[np.ndarray]] = {}
-        labels, weights = [], []
-        for batch, label, weight in batches.as_numpy_iterator():
-            for name, values in batch.items():
-                features.setdefault(name, []).append(values)
-            labels.append(label)
-            weights.append(weight)
-        if not labels:
+        data = InMemorySplit.read(batches)
+        if not data.rows:
             raise TrainingError("tuning: the train split has no rows")
-        data = cls(
-            {n: np.concatenate(v) for n, v in features.items()}, np.concatenate(labels), np.concatenate(weights), folds
-        )
         if data.rows < folds:
             raise TrainingError(f"tuning.folds: {folds} folds need at least {folds} training rows, got {data.rows}")
-        return data
+        return cls(data, folds)
 
     @property
     def rows(self) -> int:
-        return len(self.labels)
+        return self.data.rows
 
     def split(self, fold: int, batch_size: int, seed: int) -> tuple[tf.data.Dataset, tf.data.Dataset]:
         """(training, validation) datasets for `fold`: shuffled batches of the other folds, and its own rows."""
         held_out = np.arange(self.rows) % self.folds == fold
-        train = self._dataset(~held_out).shuffle(self.rows, seed=seed, reshuffle_each_iteration=True)
-        return train.batch(batch_size), self._dataset(held_out).batch(batch_size)
-
-    def _dataset(self, rows: np.ndarray) -> tf.data.Dataset:
-        features = {name: values[rows] for name, values in self.features.items()}
-        return tf.data.Dataset.from_tensor_slices((features, self.labels[rows], self.weights[rows]))
+        train = self.data.subset(~held_out).dataset(batch_size, seed)
+        return train, self.data.subset(held_out).dataset(batch_size)
 
 
 class DataLoss(tf.keras.callbacks.Callback):
@@ -183,6 +168,7 @@ class TrialRunner:
         train, validation = self.data.split(fold, global_batch, self.tuning.seed + fold)
         with self.placement.strategy.scope():
             model = build_model(self.inputs, self.task, model_spec)
+            use_steps_per_execution(model, training.steps_per_execution)
         stopper = tf.keras.callbacks.EarlyStopping(
             monitor="val_loss", min_delta=training.early_stopping.min_delta, patience=self.tuning.patience
         )
