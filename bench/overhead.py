@@ -14,8 +14,8 @@ component's seconds as ML Metadata recorded them with the cores it kept busy (it
 over its wall seconds: 1.0 is one core); then, for 100,000 rows and more, each component's
 seconds per 100,000 rows (linear growth keeps them level).
 
-`--beam-workers 2` runs the Beam components on DirectRunner's multi-processing mode with that
-many worker processes instead of in the pipeline's process.
+`--beam-mode in_process|multi_process` forces where the Beam components run (by default the
+pipeline picks by the number of rows: README "Large data").
 
 `--recipe digits_cnn` does the same for the image recipe on the shipped digits PNG folder
 (data/digits_images/train, 1,437 images; no scaling): bench/plain_keras_images.py reads it with
@@ -60,12 +60,9 @@ def plain_run(recipe: str, data: Path, epochs: int) -> dict:
     return {"wall": seconds, **json.loads(printed.strip().splitlines()[-1])}
 
 
-def beam_flags(workers: int) -> list[str]:
-    """`pipeline run` flags for Beam's DirectRunner with `workers` processes; none for in-process."""
-    if workers <= 1:
-        return []
-    args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}", "--sdk_container_image=none"]
-    return ["--set", f"runner.beam_args={json.dumps(args)}"]
+def beam_flags(mode: str) -> list[str]:
+    """`pipeline run` flags for a Beam mode (pipeline/beam_mode.py); none for the pipeline's own choice."""
+    return [] if mode == "auto" else ["--set", f"runner.beam_mode={mode}"]
 
 
 def pipeline_run(recipe: str, data: Path, epochs: int, root: Path, *flags: str) -> dict:
@@ -78,12 +75,12 @@ def pipeline_run(recipe: str, data: Path, epochs: int, root: Path, *flags: str) 
     return {"wall": seconds, "summary": summary}
 
 
-def measure(recipe: str, rows: int, epochs: int, cache_dir: Path, scratch: Path, beam_workers: int = 1) -> dict:
+def measure(recipe: str, rows: int, epochs: int, cache_dir: Path, scratch: Path, beam_mode: str = "auto") -> dict:
     data = scaled_penguins(rows, cache_dir) if recipe == "penguins" else DIGITS_TRAIN
     root = scratch / f"{recipe}-{rows}"
     root.mkdir()
     plain = plain_run(recipe, data, epochs)
-    beam = beam_flags(beam_workers)
+    beam = beam_flags(beam_mode)
     first = pipeline_run(recipe, data, epochs, root, *beam)
     rerun = pipeline_run(recipe, data, epochs, root, *beam)
     forced = pipeline_run(recipe, data, epochs, root, *beam, "--force")
@@ -116,6 +113,7 @@ def table(results: list[dict]) -> str:
         "re-run s (up to date)",
         "forced re-run s",
         "forced re-run cached",
+        "Beam",
         *(f"{name} s (cores)" for name in COMPONENTS),
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -133,10 +131,16 @@ def table(results: list[dict]) -> str:
             f"{rerun:.1f}",
             f"{r['forced']['wall']:.1f}",
             f"{cached}/{len(forced_states)}",
+            beam_text(r["pipeline"]["summary"].get("beam_args") or []),
             *(component_cell(components, name) for name in COMPONENTS),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def beam_text(beam_args: list[str]) -> str:
+    workers = "--direct_running_mode=multi_processing" in beam_args
+    return "worker processes" if workers else "in process"
 
 
 GROWTH_FROM = 100_000
@@ -170,11 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "keras-tfx-bench" / "data")
-    parser.add_argument("--beam-workers", type=int, default=1, help="Beam worker processes (1: in the pipeline's)")
+    parser.add_argument("--beam-mode", choices=["auto", "in_process", "multi_process"], default="auto")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args(argv)
     print(
-        f"pipeline (BeamDagRunner, Beam workers: {args.beam_workers}) vs plain Keras, {args.recipe} network, "
+        f"pipeline (BeamDagRunner, Beam mode: {args.beam_mode}) vs plain Keras, {args.recipe} network, "
         f"{args.epochs} epochs, {os.cpu_count()} cores",
         flush=True,
     )
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for rows in sizes:
-            results.append(measure(args.recipe, rows, args.epochs, args.cache_dir, Path(scratch), args.beam_workers))
+            results.append(measure(args.recipe, rows, args.epochs, args.cache_dir, Path(scratch), args.beam_mode))
             print(table(results[-1:]).splitlines()[-1], flush=True)
     print()
     print(table(results))

@@ -520,6 +520,15 @@ class RunnerSpec:
 
     kind: Literal["beam", "local", "kubeflow"] = "beam"
     beam_args: list[str] = field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
+    # DirectRunner in this process, or in one worker process per core; `auto` picks the workers
+    # from `multi_process_rows` rows of data on (pipeline/beam_mode.py). Beam args that name a
+    # runner or running mode override both.
+    beam_mode: Literal["auto", "in_process", "multi_process"] = "auto"
+    multi_process_rows: int = 500_000
+
+    def validate(self) -> None:
+        if self.multi_process_rows < 0:
+            raise ConfigError(f"runner.multi_process_rows: must be >= 0, got {self.multi_process_rows}")
 
 
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(K|M|G|T|Ki|Mi|Gi|Ti)$")

@@ -30,6 +30,8 @@ def run_banner(prepared: Prepared) -> str:
         lines.append("  no evaluation.max_loss set: the loss must beat a model that ignores the features")
     if prepared.computed_accuracy:
         lines.append("  no evaluation.min_accuracy set: the accuracy must beat always guessing the most frequent class")
+    if prepared.beam:
+        lines.append(prepared.beam.describe())
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ from components.code_version import code_fingerprint, model_code_fingerprint, tr
 from components.evaluator.trivial_model import default_min_accuracy, trivial_loss
 from components.pusher import newest_version
 from components.settings import CLASSIFICATION_TASKS, ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
+from pipeline.beam_mode import BeamChoice, choose_beam
 from pipeline.config import (
     PROJECT_ROOT,
     check_files,
@@ -58,6 +59,7 @@ class Prepared:
     computed_accuracy: bool = False  # evaluation.min_accuracy was not set: the majority class's, plus a margin
     recipe: RunConfig | None = None  # as loaded, before the bounds derived from the data: what is fingerprinted
     up_to_date: UpToDate | None = None  # set: nothing to run (the data was not read)
+    beam: BeamChoice | None = None  # a local run's Beam mode, for the data's size (pipeline/beam_mode.py)
 
 
 def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -76,7 +78,7 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
         check_files(config)
     local = _local_data(config)
     layout = take_described_layout(config.data) if config.data.is_image else None
-    counts = None
+    counts, rows = None, None
     if config.data.is_image:
         from components.example_gen.image_data import describe_image_data, trivial_image_loss
 
@@ -85,11 +87,13 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
         what = f"{config.data.format} images, {len(config.data.classes)} classes"
         bound = trivial_image_loss(layout) if layout else None
         counts = layout.train_counts if layout else None
+        rows = sum(counts.values()) if counts else None
     else:
         labels = _checked_rows(config, local)
         what = f"label {config.data.label!r}"
         bound = trivial_loss(labels, config.data.task) if labels is not None else None
         counts = Counter(labels) if labels is not None and config.data.task in CLASSIFICATION_TASKS else None
+        rows = len(labels) if labels is not None else None
     evaluation = config.evaluation
     computed_bound = evaluation.max_loss is None
     if computed_bound:
@@ -103,7 +107,11 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
     if computed_accuracy:
         evaluation = dataclasses.replace(evaluation, min_accuracy=default_min_accuracy(counts))
     gated = dataclasses.replace(config, evaluation=evaluation)
-    return Prepared(gated, what, computed_bound, computed_accuracy, recipe=config)
+    beam = None
+    if config.runner.kind != "kubeflow":
+        beam = choose_beam(config.runner, rows)
+        gated = dataclasses.replace(gated, runner=dataclasses.replace(config.runner, beam_args=beam.args))
+    return Prepared(gated, what, computed_bound, computed_accuracy, recipe=config, beam=beam)
 
 
 def inputs_fingerprint(config: RunConfig) -> str | None:

@@ -78,6 +78,7 @@ def summarize_run(
             "anomalies": _uri(nodes.get("ExampleValidator"), "anomalies"),
             "schema": _schema_file(nodes.get("ImportSchemaGen") or nodes.get("SchemaGen")),
         },
+        "beam_args": config.runner.beam_args,  # as the runner gave them (pipeline/beam_mode.py's choice)
         "components": {
             node_id: {"state": node.state, "seconds": node.seconds, "cpu_seconds": (cpu_seconds or {}).get(node_id)}
             for node_id, node in nodes.items()

@@ -71,7 +71,8 @@ def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
     (row,) = table_rows(text.split("\n\n")[-1])
     assert row[0] == "200" and float(row[1]) > 0 and float(row[2]) > 0
     # each component: seconds and the cores it kept busy (CPU over wall seconds), e.g. "2.1 (1.04)"
-    cores = [float(re.fullmatch(r"\d+\.\d \((\d+\.\d\d)\)", cell).group(1)) for cell in row[8:]]
+    assert row[8] == "in process"  # 200 rows: below runner.multi_process_rows
+    cores = [float(re.fullmatch(r"\d+\.\d \((\d+\.\d\d)\)", cell).group(1)) for cell in row[9:]]
     assert len(cores) == len(overhead.COMPONENTS) and all(0 < c < os.cpu_count() + 0.5 for c in cores)
     measured = json.loads(raw.read_text())[0]
     assert measured["pipeline"]["summary"]["pushed_model_dir"]
@@ -81,16 +82,15 @@ def test_overhead_benchmark_times_pipeline_plain_script_and_rerun(tmp_path):
     assert "CACHED" in states
 
 
-def test_growth_is_seconds_per_100k_rows_and_beam_workers_become_runner_args():
+def test_growth_is_seconds_per_100k_rows_and_the_beam_mode_a_runner_setting():
     def result(rows: int, seconds: float) -> dict:
         return {"rows": rows, "pipeline": {"summary": {"components": {"CsvExampleGen": {"seconds": seconds}}}}}
 
     rows = table_rows(overhead.growth_table([result(1_000, 1.0), result(100_000, 9.0), result(1_000_000, 120.0)]))
     assert rows[0] == ["ExampleGen", "9.00", "12.00"]  # 1,000 rows is below the growth table's sizes
-    assert overhead.beam_flags(1) == []
-    key, value = parse_assignment(overhead.beam_flags(2)[1])
-    assert key == "runner.beam_args" and "--direct_num_workers=2" in value
-    assert from_dict(RunnerSpec, {"beam_args": value}).beam_args == value
+    assert overhead.beam_flags("auto") == []
+    key, value = parse_assignment(overhead.beam_flags("multi_process")[1])
+    assert from_dict(RunnerSpec, {"beam_mode": value}).beam_mode == "multi_process"
 
 
 def test_plain_image_script_fits_the_digits_folder():
