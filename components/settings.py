@@ -487,7 +487,16 @@ METADATA_FILE = "metadata.sqlite"  # ML Metadata's SQLite store, in the pipeline
 # Beam component first builds an sdist of TFX itself for remote workers (about 2.5 s apiece,
 # four components a run), which a local DirectRunner never reads.
 DEFAULT_BEAM_ARGS: list[str] = []
-KUBEFLOW_BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+# DirectRunner with one worker process per core (pipeline/beam_mode.py: local runs on large data;
+# every Kubeflow pod). A dependency flag is set so that TFX does not build that sdist for them
+# (tfx/utils/dependency_utils.py, make_beam_dependency_flags, skips it when one is given): the
+# workers import the installed TFX. It also leaves a 52 MB build dir in /tmp each time.
+MULTI_PROCESS_BEAM_ARGS = [
+    "--direct_running_mode=multi_processing",
+    "--direct_num_workers=0",
+    "--sdk_container_image=none",
+]
+KUBEFLOW_BEAM_ARGS = MULTI_PROCESS_BEAM_ARGS
 
 
 @dataclass

@@ -15,16 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from components.settings import RunnerSpec
+from components.settings import MULTI_PROCESS_BEAM_ARGS, RunnerSpec
 
-MULTI_PROCESS_ARGS = [
-    "--direct_running_mode=multi_processing",
-    "--direct_num_workers=0",
-    # Given no dependency flag, every TFX Beam component first builds an sdist of TFX for remote
-    # workers (tfx/utils/dependency_utils.py, make_beam_dependency_flags), about 2.5 s each. Local
-    # workers import the installed TFX, so any such flag will do.
-    "--sdk_container_image=none",
-]
 # A user's own runner choice in runner.beam_args is taken as it is.
 _RUNNER_FLAGS = ("--runner", "--direct_running_mode")
 
@@ -61,4 +53,4 @@ def choose_beam(runner: RunnerSpec, rows: int | None, cores: int | None = None) 
         mode, reason = "multi_process", f"{rows:,} rows >= {threshold}"
     else:
         mode, reason = "in_process", f"{rows:,} rows < {threshold}"
-    return BeamChoice(mode, reason, given + MULTI_PROCESS_ARGS if mode == "multi_process" else given)
+    return BeamChoice(mode, reason, given + MULTI_PROCESS_BEAM_ARGS if mode == "multi_process" else given)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from components.settings import RunnerSpec
+from components.settings import MULTI_PROCESS_BEAM_ARGS, RunnerSpec
 from conftest import REPO, run_cli
-from pipeline.beam_mode import MULTI_PROCESS_ARGS, choose_beam
+from pipeline.beam_mode import choose_beam
 from pipeline.preflight import prepare
 
 SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
@@ -33,7 +33,7 @@ SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
 def test_the_mode_follows_the_rows_unless_told(runner, rows, cores, mode, reason):
     choice = choose_beam(runner, rows, cores)
     assert (choice.mode, choice.reason) == (mode, reason)
-    assert choice.args == (MULTI_PROCESS_ARGS if mode == "multi_process" else [])
+    assert choice.args == (MULTI_PROCESS_BEAM_ARGS if mode == "multi_process" else [])
 
 
 def test_beam_args_that_name_a_runner_are_taken_as_they_are():
@@ -43,7 +43,7 @@ def test_beam_args_that_name_a_runner_are_taken_as_they_are():
     mine = ["--direct_running_mode=multi_threading", "--direct_num_workers=4"]
     assert choose_beam(RunnerSpec(beam_args=mine), 10, 2).args == mine
     extra = ["--direct_runner_bundle_repeat=0"]  # other flags are kept, and the mode added
-    assert choose_beam(RunnerSpec(beam_args=extra), 10**6, 2).args == extra + MULTI_PROCESS_ARGS
+    assert choose_beam(RunnerSpec(beam_args=extra), 10**6, 2).args == extra + MULTI_PROCESS_BEAM_ARGS
 
 
 def test_preflight_counts_the_csv_rows_and_sets_the_beam_args_the_pipeline_gets(monkeypatch):
@@ -52,7 +52,7 @@ def test_preflight_counts_the_csv_rows_and_sets_the_beam_args_the_pipeline_gets(
     assert prepared.beam.reason == "344 rows < runner.multi_process_rows (500,000)"
     assert prepared.config.runner.beam_args == []
     small_threshold = prepare(None, {"data.path": SHIPPED_PENGUINS, "runner.multi_process_rows": 300})
-    assert small_threshold.config.runner.beam_args == MULTI_PROCESS_ARGS
+    assert small_threshold.config.runner.beam_args == MULTI_PROCESS_BEAM_ARGS
     assert small_threshold.recipe.runner.beam_args == []  # what the up-to-date check fingerprints
     on_kubeflow = {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/p", "evaluation.max_loss": 1.0}
     compiled = prepare(None, {"data.path": SHIPPED_PENGUINS, **on_kubeflow})
