@@ -45,6 +45,7 @@ bench: venv
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/image_accuracy.py
 	$(BIN)/python bench/strategies.py
+	$(BIN)/python bench/trainer_input.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/seed_spread.py
 	$(BIN)/python bench/spec_execution.py

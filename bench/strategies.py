@@ -42,9 +42,8 @@ def prepared_run(recipe: str, cache_dir: Path) -> dict:
     return cached_run(recipe, root / "summary.json", root, "--epochs", "1")
 
 
-def train_once(recipe: str, summary: dict, strategy: str, epochs: int, scratch: Path) -> dict:
-    """One Trainer run in a fresh process; returns its history record."""
-    overrides = {"training.epochs": epochs, "training.early_stopping.enabled": False, **STRATEGIES[strategy]}
+def train_once(recipe: str, summary: dict, overrides: dict, scratch: Path) -> dict:
+    """One Trainer run in a fresh process, `overrides` on the recipe; returns its history record."""
     config = load_config(REPO / "configs" / f"{recipe}.yaml", overrides)
     run_dir = Path(tempfile.mkdtemp(dir=scratch))
     spec_file = run_dir / "spec.json"
@@ -79,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             summary = prepared_run(recipe, args.cache_dir)
             records: dict[str, list[dict]] = {name: [] for name in STRATEGIES}
             for _ in range(args.repeats):
-                for name in STRATEGIES:
-                    records[name].append(train_once(recipe, summary, name, args.epochs, Path(scratch)))
+                for name, strategy in STRATEGIES.items():
+                    overrides = {"training.epochs": args.epochs, "training.early_stopping.enabled": False, **strategy}
+                    records[name].append(train_once(recipe, summary, overrides, Path(scratch)))
             baseline = statistics.median(r["fit_seconds"] for r in records["default"])
             for name, runs in records.items():
                 seconds = statistics.median(r["fit_seconds"] for r in runs)

@@ -111,7 +111,7 @@ def input_text(given: dict[str, Any]) -> str:
     if given["source"] == "memory":
         rows = given["rows"]
         return (
-            f"in memory ({rows['train']:,} train + {rows['eval']:,} eval rows, {given['megabytes']:.1f} MB), "
+            f"in memory ({rows['train']:,} train + {rows['eval']:,} eval rows, {given['megabytes']:.3g} MB), "
             f"{given['steps_per_execution']} steps per execution"
         )
     return f"read from the files every epoch ({given['reason']})"

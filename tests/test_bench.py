@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import accuracy, image_decode, overhead, seed_spread, serving, strategies
+from bench import accuracy, image_decode, overhead, seed_spread, serving, strategies, trainer_input
 from bench.scaled_data import scaled_penguins
 from components.settings import RunnerSpec, from_dict
 from pipeline.config import parse_assignment
@@ -133,6 +133,18 @@ def test_strategies_benchmark_runs_default_and_mirrored(penguins, tmp_path):
     )
     assert [(r[1], r[2], r[3]) for r in rows] == [("default", "1", "32"), ("mirrored", "2", "64")]
     assert Path(penguins.summary["pushed_model_dir"]).is_dir()
+
+
+def test_trainer_input_benchmark_fits_streamed_and_in_memory_and_steps_per_call_change_nothing(penguins, tmp_path):
+    cache = tmp_path / "penguins-300"
+    cache.mkdir()
+    shutil.copy(penguins.summary["summary_file"], cache / "summary.json")  # the Transform output it trains on
+    text = printed_by(
+        trainer_input.main, "--rows", "300", "--epochs", "2", "--repeats", "1", "--cache-dir", str(tmp_path)
+    )
+    rows = table_rows(text)
+    assert [r[0] for r in rows] == list(trainer_input.VARIANTS) and rows[0][2] == "1.00"
+    assert rows[1][3] == rows[2][3] and len(rows[1][3].split()) == 2  # the same val_loss, epoch by epoch
 
 
 def test_seed_spread_runs_the_learning_test_with_onednn_on_and_off():

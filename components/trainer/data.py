@@ -4,8 +4,8 @@ Held in memory (the default when train and eval fit in `training.in_memory_mb`),
 gathers shuffled batches from arrays read once, as Keras does with numpy input, and the number of
 batches is known. Keras then runs `training.steps_per_execution` steps per call of its train
 function; on the small networks of tabular recipes the per-step round trip through Python is
-most of a step (bench/RESULTS.md: 5 epochs over 66,586 rows took 21.6 s streamed, 8.7 s in
-memory at 32 steps per call, with identical losses at 1 and 32 steps per call).
+most of a step (bench/trainer_input.py: 5 epochs over 66,586 rows took 24.8 s streamed, 23.3 s
+in memory at 1 step per call and 9.0 s at 32, with identical losses at 1 and 32 steps per call).
 
 Streamed (data over the limit, or a multi-worker cluster, whose workers each keep a share of the
 batches and so could not be given a batch count), tfx_bsl reads the files every epoch and Keras
