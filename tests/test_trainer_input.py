@@ -160,3 +160,12 @@ def test_a_nan_loss_still_fails_in_its_epoch_with_several_steps_per_call(tmp_pat
     training = TrainingSpec(epochs=20, early_stopping=EarlyStoppingSpec(patience=20))
     with pytest.raises(TrainingError, match=r"the training loss became nan in epoch 1: training stopped"):
         fit(compiled(32), split.dataset(16), split.dataset(16), training, str(tmp_path))
+
+
+def test_the_run_summary_says_how_the_trainer_read_its_data(files):
+    from pipeline.output import input_text
+
+    in_memory = given(TrainingSpec()).record
+    assert input_text(in_memory) == "in memory (300 train + 100 eval rows, 0.008 MB), 32 steps per execution"
+    streamed = given(TrainingSpec(in_memory_mb=0)).record
+    assert input_text(streamed) == "read from the files every epoch (training.in_memory_mb is 0)"
