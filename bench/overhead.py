@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.recipe_runs import run_command  # noqa: E402
 from bench.scaled_data import scaled_penguins  # noqa: E402
+from components.settings import MULTI_PROCESS_BEAM_ARGS  # noqa: E402
 
 COMPONENTS = ("ExampleGen", "StatisticsGen", "Transform", "Trainer", "Evaluator")
 # recipe -> the plain script that is its baseline
@@ -139,8 +140,8 @@ def table(results: list[dict]) -> str:
 
 
 def beam_text(beam_args: list[str]) -> str:
-    workers = "--direct_running_mode=multi_processing" in beam_args
-    return "worker processes" if workers else "in process"
+    """Where the run's Beam components ran, from the Beam args its summary records."""
+    return "worker processes" if set(MULTI_PROCESS_BEAM_ARGS) <= set(beam_args) else "in process"
 
 
 GROWTH_FROM = 100_000
