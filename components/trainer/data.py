@@ -148,7 +148,7 @@ def trainer_input(
 
     The train split is read first; a split that passes the limit stops being read there, so a
     too-large input costs one read of `in_memory_mb`, not of the whole split."""
-    global_batch = training.batch_size * placement.replicas
+    global_batch = placement.global_batch_size(training.batch_size)
 
     def streamed(reason: str) -> TrainerInput:
         return TrainerInput(

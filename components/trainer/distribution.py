@@ -69,6 +69,10 @@ class Placement:
     devices: tuple[str, ...] = ()
     reason: str = ""
 
+    def global_batch_size(self, per_replica: int) -> int:
+        """The batch a step takes across all replicas (`training.batch_size` is per replica)."""
+        return per_replica * self.replicas
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

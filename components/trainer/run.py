@@ -81,7 +81,7 @@ def run_fn(fn_args: FnArgs) -> None:
     tf.keras.utils.set_random_seed(training.seed)
 
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    global_batch = training.batch_size * placement.replicas
+    global_batch = placement.global_batch_size(training.batch_size)
     given = trainer_input(
         fn_args.train_files, fn_args.eval_files, fn_args.data_accessor, transform_output, training, placement
     )

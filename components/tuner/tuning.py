@@ -164,7 +164,7 @@ class TrialRunner:
     def _fit_fold(self, model_spec: ModelSpec, training: TrainingSpec, fold: int, epochs: int) -> dict[str, float]:
         tf.keras.backend.clear_session()
         tf.keras.utils.set_random_seed(self.tuning.seed + fold)
-        global_batch = training.batch_size * self.placement.replicas
+        global_batch = self.placement.global_batch_size(training.batch_size)
         train, validation = self.data.split(fold, global_batch, self.tuning.seed + fold)
         with self.placement.strategy.scope():
             model = build_model(self.inputs, self.task, model_spec)
