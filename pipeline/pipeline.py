@@ -18,7 +18,6 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 # TFX's classes by their modules, not through `tfx.v1`: importing `tfx.v1` also imports its
 # Google Cloud extensions (Vertex AI's SDK), several seconds of every run's start-up.
 from tfx.components import (
-    CsvExampleGen,
     ExampleValidator,
     Pusher,
     SchemaGen,
@@ -37,6 +36,7 @@ from components.code_version import code_fingerprint, model_code_fingerprint
 from components.evaluator.anomalies import AnomaliesGate
 from components.evaluator.evaluation import eval_config
 from components.evaluator.production import ProductionEvaluator
+from components.example_gen import csv_examples
 from components.example_gen.image_example_gen import ImageExampleGen
 from components.pusher.push import Executor as StagingPusherExecutor
 from components.settings import ResourceRequest, RunConfig
@@ -161,10 +161,11 @@ def create_pipeline(config: RunConfig) -> Pipeline:
 
 
 def _example_gen(config: RunConfig, input_base: str | RuntimeParameter):
-    """CsvExampleGen for CSV data (one input split, hash-split 2:1); ImageExampleGen for images."""
+    """CsvExampleGen for CSV data (one input split, hash-split 2:1; our columnar reader, the same
+    examples as TFX's); ImageExampleGen for images."""
     if config.data.is_image:
         return ImageExampleGen(input_base, config.data, config.split.train, config.split.eval)
-    return CsvExampleGen(
+    return csv_examples.CsvExampleGen(
         input_base=input_base,
         input_config=example_gen_pb2.Input(
             splits=[example_gen_pb2.Input.Split(name="single_split", pattern=_input_pattern(config.data.path))]

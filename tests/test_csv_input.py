@@ -102,3 +102,35 @@ def test_a_label_with_one_class_is_refused_for_classification_only(tmp_path):
     with pytest.raises(InputError, match="the label column 'y' has only 'a': a classifier needs at least 2 classes"):
         check_rows(str(path), "y", "multiclass")
     check_rows(str(path), "n", "regression")
+
+
+@pytest.mark.parametrize(
+    "text, label, task, columnar",
+    [
+        ("x,n,color,y\n1.5,2,red,a\n,3,blue,b\n\n2.5,,red,a\n", "y", "binary", True),
+        ("x,n,y\r\n1,2,3.5\r\n4,5,6\r\n", "y", "regression", True),
+        # a few text cells in a mostly numeric column, under NUMERIC_SHARE: not refused
+        ("x,y\n" + "".join(f"{i},a\n" for i in range(8)) + "NA,b\nn/a,b\n", "y", "binary", True),
+        ('x,y\n1,"a"\n2,b\n', "y", "binary", False),  # quoted: row by row
+        ("x,y\n 1,a\n2,b\n", "y", "binary", False),  # spaces around a cell: row by row
+    ],
+)
+def test_the_columnar_pass_agrees_with_the_row_by_row_pass(tmp_path, text, label, task, columnar):
+    from components.example_gen import csv_input
+
+    path = _text(tmp_path / "d.csv", text)
+    fast = csv_input._columnar_labels(str(path), label, task)
+    assert (fast is not None) == columnar
+    assert check_rows(str(path), label, task) == csv_input._row_by_row_labels(str(path), label, task)
+    if columnar:
+        assert fast == csv_input._row_by_row_labels(str(path), label, task)
+
+
+@pytest.mark.parametrize("recipe_csv, label", [("penguins/penguins.csv", "species"), ("wine/wine.csv", "cultivar")])
+def test_the_shipped_csvs_take_the_columnar_pass(recipe_csv, label):
+    from components.example_gen import csv_input
+
+    path = str(REPO / "data" / recipe_csv)
+    assert csv_input._columnar_labels(path, label, "multiclass") == csv_input._row_by_row_labels(
+        path, label, "multiclass"
+    )

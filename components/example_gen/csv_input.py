@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import glob
 import os
+from typing import BinaryIO, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from components.settings import InputError
 
@@ -47,7 +52,25 @@ LISTED = 3
 def check_rows(path: str, label: str, task: str) -> list[str]:
     """One pass over every row: ragged rows, text cells in a numeric column, and a label with
     fewer than two classes (or, for regression, a label cell that is no number) are refused here,
-    by file, line and column, before TFX starts. Returns the filled label cells, in order."""
+    by file, line and column, before TFX starts. Returns the filled label cells, in order.
+
+    The pass is columnar (pyarrow, about 0.5 s per million rows instead of 7 s); a file it
+    cannot read as plainly, or data with something to refuse, is read again row by row, which
+    is what names the line."""
+    labels = _columnar_labels(path, label, task)
+    if labels is None:
+        labels = _row_by_row_labels(path, label, task)
+    classes = set(labels)
+    if not labels:
+        raise InputError(f"{path}: the label column {label!r} has no values")
+    if task != "regression" and len(classes) < 2:
+        raise InputError(
+            f"{path}: the label column {label!r} has only {labels[0]!r}: a classifier needs at least 2 classes"
+        )
+    return labels
+
+
+def _row_by_row_labels(path: str, label: str, task: str) -> list[str]:
     numbers: dict[str, int] = {}
     text: dict[str, list[str]] = {}
     labels: list[str] = []
@@ -80,21 +103,91 @@ def check_rows(path: str, label: str, task: str) -> list[str]:
                             f"line {rows.line_num} of {os.path.basename(file)}: {cell!r}"
                         )
     for column, cells in text.items():
-        filled = numbers.get(column, 0) + len(cells)
-        if numbers.get(column, 0) >= NUMERIC_SHARE * filled:
+        if _mistyped(numbers.get(column, 0), len(cells)):
             listed = "; ".join(cells[:LISTED]) + (f" and {len(cells) - LISTED} more" if len(cells) > LISTED else "")
             raise InputError(
                 f"{path}: column {column!r} holds numbers, but {listed}: fix those cells or leave them "
                 f"empty (an empty cell is a missing value)"
             )
-    classes = set(labels)
-    if not labels:
-        raise InputError(f"{path}: the label column {label!r} has no values")
-    if task != "regression" and len(classes) < 2:
-        raise InputError(
-            f"{path}: the label column {label!r} has only {labels[0]!r}: a classifier needs at least 2 classes"
-        )
     return labels
+
+
+def _mistyped(numbers: int, text: int) -> bool:
+    return text > 0 and numbers >= NUMERIC_SHARE * (numbers + text)
+
+
+def _columnar_labels(path: str, label: str, task: str) -> list[str] | None:
+    """The filled label cells, read column by column; None when the row-by-row pass must decide:
+    a file the columnar reader does not take (quotes, a lone carriage return, a cell with
+    spaces around it, a ragged row) or something to refuse, whose message needs the line."""
+    counts: dict[str, dict[str, int]] = {}  # column -> numbers and text cells
+    labels: list[str] = []
+    for file in csv_files(path):
+        with open(file, "rb") as f:
+            if columnar_refusal(file, f):
+                return None
+        with open(file, encoding="utf-8") as f:
+            header = [column.strip() for column in f.readline().rstrip("\r\n").split(",")]
+        try:
+            with open(file, "rb") as f:
+                for block in text_blocks(f, [str(index) for index in range(len(header))]):
+                    for column, cells in zip(header, block.columns):
+                        if pc.any(pc.not_equal(pc.utf8_trim_whitespace(cells), cells)).as_py():
+                            return None
+                        filled = pc.filter(cells, pc.not_equal(cells, ""))
+                        kinds = _number_or_text(filled)
+                        if column != label:
+                            total = counts.setdefault(column, {"numbers": 0, "text": 0})
+                            total["numbers"] += kinds["numbers"]
+                            total["text"] += kinds["text"]
+                        elif task == "regression" and kinds["text"]:
+                            return None
+                        else:
+                            labels.extend(filled.to_pylist())
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            return None
+    if any(_mistyped(total["numbers"], total["text"]) for total in counts.values()):
+        return None
+    return labels
+
+
+def _number_or_text(filled: pa.Array) -> dict[str, int]:
+    """How many cells Python's float() reads, and how many it does not."""
+    try:
+        pc.cast(filled, pa.float64())
+        return {"numbers": len(filled), "text": 0}
+    except pa.ArrowInvalid:  # some cell is no number to Arrow: Python decides per distinct cell
+        counts = pc.value_counts(filled).to_pylist()
+        text = sum(count["counts"] for count in counts if not _is_number(count["values"]))
+        return {"numbers": len(filled) - text, "text": text}
+
+
+# The columnar reading of CSV text, shared with the columnar CsvExampleGen (csv_examples.py).
+BLOCK_BYTES = 16 << 20  # pyarrow reads a file this many bytes at a time
+
+
+def columnar_refusal(file: str, stream: BinaryIO) -> str | None:
+    """Why the columnar reader does not take this file (quoting rules are where Python's csv
+    module and pyarrow's parser differ), or None when it does."""
+    while chunk := stream.read(BLOCK_BYTES):
+        if b'"' in chunk:
+            return f"{file} has quoted fields"
+        if chunk.count(b"\r") != chunk.count(b"\r\n") or chunk.endswith(b"\r"):
+            return f"{file} has carriage returns outside CRLF line ends"
+    return None
+
+
+def text_blocks(stream: BinaryIO, names: list[str]) -> Iterator[pa.RecordBatch]:
+    """The rows after the header, each cell as its text (no quoting: see `columnar_refusal`),
+    in blocks of about BLOCK_BYTES."""
+    yield from pa_csv.open_csv(
+        stream,
+        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(quote_char=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names}, strings_can_be_null=False
+        ),
+    )
 
 
 def _is_number(cell: str) -> bool:

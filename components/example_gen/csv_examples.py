@@ -1,0 +1,207 @@
+"""CsvExampleGen's executor with a columnar reader: the same examples as TFX's, several times faster.
+
+TFX's CSV executor (tfx/components/example_gen/csv_example_gen/executor.py) sends every line
+through Beam on its own and builds each tf.Example in Python: reading, parsing, inferring
+column types and building examples cost about 10 s per 100,000 rows here. This executor reads
+each file in blocks with pyarrow's CSV reader, every cell as text, and encodes a block at once
+with tfx_bsl's example encoder, still as Beam transforms (one element per file for the type
+inference, one per example after the encoder), so it runs on any Beam runner.
+
+What it writes is what TFX's executor writes, decided the same way:
+- column names are the header line split on commas (`io_utils.load_csv_column_names`);
+- a column's type is the highest over its filled cells of tfx_bsl's `_InferValueType` (INT,
+  then FLOAT, then STRING; a column with no filled cell holds no value kind at all);
+- an empty cell is an empty value list of the column's type;
+- examples are serialized deterministically (features sorted by name), the bytes TFX hashes to
+  pick an example's split, so every example lands in the split TFX's executor would choose.
+
+Files the columnar reader does not take (csv_input.columnar_refusal: quoted fields, a carriage
+return outside a CRLF line end) go through TFX's own reader instead.
+`tests/test_csv_examples.py` holds both paths to the same output.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Iterator
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from absl import logging
+from tensorflow.core.example import example_pb2
+from tfx.components.example_gen.csv_example_gen import component
+from tfx.components.example_gen.csv_example_gen import executor as tfx_csv
+from tfx.dsl.components.base import executor_spec
+from tfx.dsl.io import fileio
+from tfx.types import standard_component_specs
+from tfx.utils import io_utils
+from tfx_bsl.coders import example_coder
+from tfx_bsl.coders.csv_decoder import ColumnType, _InferValueType
+
+from components.example_gen import csv_input
+
+ColumnTypes = dict[str, ColumnType]
+
+
+def text_blocks(file: str, names: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's rows after its header, each cell as its text, in blocks (any fileio path)."""
+    with fileio.open(file, "rb") as f:
+        yield from csv_input.text_blocks(io.BufferedReader(_Stream(f), csv_input.BLOCK_BYTES), names)
+
+
+def columnar_refusal(files: list[str]) -> str | None:
+    """Why the columnar reader does not take these files, or None when it takes them all."""
+    for file in files:
+        with fileio.open(file, "rb") as f:
+            refusal = csv_input.columnar_refusal(file, f)
+        if refusal:
+            return refusal
+    return None
+
+
+class _Stream(io.RawIOBase):
+    """A file from TFX's fileio (local, gs://, s3://, ...) as the stream pyarrow reads."""
+
+    def __init__(self, file: Any):
+        self._file = file
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def block_types(block: pa.RecordBatch) -> ColumnTypes:
+    """Each column's type over this block's filled cells, as tfx_bsl infers it cell by cell."""
+    return {name: _column_type(_filled(column)) for name, column in zip(block.schema.names, block.columns)}
+
+
+def merge_types(accumulated: ColumnTypes, more: ColumnTypes) -> ColumnTypes:
+    """The higher type per column (UNKNOWN < INT < FLOAT < STRING), as ColumnTypeInferrer merges."""
+    return {name: max(accumulated.get(name, ColumnType.UNKNOWN), kind) for name, kind in more.items()}
+
+
+def encode_block(block: pa.RecordBatch, types: ColumnTypes) -> list[bytes]:
+    """The block's rows as serialized tf.Examples, features in name order (deterministic bytes).
+
+    tfx_bsl's encoder writes the feature map in its own order, so each example is parsed and
+    serialized once more, deterministically (2.4 µs an example, about what the encoding costs)."""
+    lists = [_value_lists(column, types[name]) for name, column in zip(block.schema.names, block.columns)]
+    encoded = example_coder.RecordBatchToExamplesEncoder().encode(pa.RecordBatch.from_arrays(lists, block.schema.names))
+    return [example_pb2.Example.FromString(example).SerializeToString(deterministic=True) for example in encoded]
+
+
+def _filled(column: pa.Array) -> pa.Array:
+    return pc.filter(column, pc.not_equal(column, ""))
+
+
+def _column_type(filled: pa.Array) -> ColumnType:
+    if len(filled) == 0:
+        return ColumnType.UNKNOWN
+    try:
+        pc.cast(filled, pa.int64())
+        return ColumnType.INT
+    except pa.ArrowInvalid:
+        # Not all plain int64 text: tfx_bsl's own rule per distinct cell (it accepts what Python's
+        # int() and float() accept, e.g. " 5" or "1_000", and calls out-of-range integers text).
+        return max(_InferValueType(cell.encode()) for cell in pc.unique(filled).to_pylist())
+
+
+def _value_lists(column: pa.Array, kind: ColumnType) -> pa.Array:
+    """One list per row: the cell's value, or an empty list for an empty cell (null: no kind)."""
+    filled_mask = pc.not_equal(column, "")
+    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    np.cumsum(filled_mask.to_numpy(zero_copy_only=False), out=offsets[1:])
+    if kind == ColumnType.UNKNOWN:
+        return pa.array([None] * len(column), pa.large_list(pa.int64()))
+    values = _typed_values(pc.filter(column, filled_mask), kind)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values)
+
+
+def _typed_values(filled: pa.Array, kind: ColumnType) -> pa.Array:
+    """The filled cells as TFX's handlers convert them: int(), float() to float32, or the bytes."""
+    if kind == ColumnType.STRING:
+        return pc.cast(filled, pa.large_binary())
+    arrow_type, convert = (pa.int64(), int) if kind == ColumnType.INT else (pa.float64(), float)
+    try:
+        values = pc.cast(filled, arrow_type)
+    except pa.ArrowInvalid:  # text Python reads and Arrow does not (" 5", "1_000"): Python's way
+        values = pa.array([convert(cell) for cell in filled.to_pylist()], arrow_type)
+    return values if kind == ColumnType.INT else pc.cast(values, pa.float32())
+
+
+class _InferFileTypes(beam.DoFn):
+    def __init__(self, names: list[str]):
+        self._names = names
+
+    def process(self, file: str) -> Iterator[ColumnTypes]:
+        types: ColumnTypes = {}
+        for block in text_blocks(file, self._names):
+            types = merge_types(types, block_types(block))
+        yield types
+
+
+class _MergeTypes(beam.CombineFn):
+    def create_accumulator(self) -> ColumnTypes:
+        return {}
+
+    def add_input(self, accumulated: ColumnTypes, types: ColumnTypes) -> ColumnTypes:
+        return merge_types(accumulated, types)
+
+    def merge_accumulators(self, accumulators) -> ColumnTypes:
+        merged: ColumnTypes = {}
+        for accumulated in accumulators:
+            merged = merge_types(merged, accumulated)
+        return merged
+
+    def extract_output(self, accumulated: ColumnTypes) -> ColumnTypes:
+        return accumulated
+
+
+class _EncodeFile(beam.DoFn):
+    def __init__(self, names: list[str]):
+        self._names = names
+
+    def process(self, file: str, types: ColumnTypes) -> Iterator[bytes]:
+        for block in text_blocks(file, self._names):
+            yield from encode_block(block, types)
+
+
+@beam.ptransform_fn
+@beam.typehints.with_input_types(beam.Pipeline)
+@beam.typehints.with_output_types(bytes)
+def _CsvToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str) -> beam.PCollection:
+    """The split's CSV files as serialized tf.Examples (TFX's reader for files ours refuses)."""
+    pattern = f"{exec_properties[standard_component_specs.INPUT_BASE_KEY]}/{split_pattern}"
+    files = fileio.glob(pattern)
+    refusal = columnar_refusal(files)
+    if refusal:
+        logging.info("CsvExampleGen: TFX's line reader, since %s", refusal)
+        return pipeline | "TfxCsvToExample" >> tfx_csv._CsvToExample(exec_properties, split_pattern)
+    if not files:
+        raise RuntimeError(f"Split pattern {pattern} does not match any files.")
+    names = io_utils.load_csv_column_names(files[0])
+    if any(io_utils.load_csv_column_names(file) != names for file in files[1:]):
+        raise RuntimeError(f"Files in same split {pattern} have different header.")
+    file_names = pipeline | "CreateFilenames" >> beam.Create(files)
+    file_types = file_names | "InferFileTypes" >> beam.ParDo(_InferFileTypes(names))
+    types = beam.pvalue.AsSingleton(file_types | "MergeTypes" >> beam.CombineGlobally(_MergeTypes()))
+    return file_names | "EncodeFiles" >> beam.ParDo(_EncodeFile(names), types)
+
+
+class Executor(tfx_csv.Executor):
+    """TFX's CSV executor with the columnar reader above."""
+
+    def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
+        return _CsvToExamples
+
+
+class CsvExampleGen(component.CsvExampleGen):
+    """TFX's CsvExampleGen (same driver, parameters and id) running the executor above."""
+
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -1,0 +1,138 @@
+"""The columnar CSV executor writes the examples TFX's CSV executor writes, split for split.
+
+TFX's executor (tfx/components/example_gen/csv_example_gen/executor.py) decides the column
+types with tfx_bsl's `_InferValueType` (tfx_bsl/coders/csv_decoder.py) and picks each
+example's split from the SHA-256 of its deterministic serialization
+(tfx/components/example_gen/base_example_gen_executor.py `_PartitionFn`). Both executors run
+here on the same files and their splits are compared as multisets: TFX's own order inside a
+split already differs between two of its runs (its Reshuffle before writing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import tensorflow as tf
+from tensorflow.core.example import example_pb2
+from tfx.components.example_gen.csv_example_gen import executor as tfx_csv
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+from tfx_bsl.coders.csv_decoder import ColumnType
+
+from components.example_gen import csv_examples, csv_input
+
+# Every rule of TFX's type inference and conversion, with empty cells in each kind of column.
+MIXED = "\n".join(
+    [
+        "count,score,name,blank,mixed,spaced,underscored,huge,special",
+        "1,0.5,ann,,3,5,1_000,1,nan",
+        "2,,bob,,x,  7,2,2,inf",
+        ",1e3,,,4.5,8 ,3,99999999999999999999,-inf",
+        "4,2,émile,,,9,4,4,1.5",
+        "",
+        "-5,-0.25,zoë,,7,10,5,5,2",
+    ]
+)
+
+
+def run_executor(executor: type, files: dict[str, str], tmp_path: Path, name: str) -> dict[str, Counter]:
+    """The executor's splits (train 2 : eval 1 buckets) as multisets of deterministic bytes."""
+    data = tmp_path / f"{name}-data"
+    data.mkdir()
+    for file, text in files.items():
+        (data / file).write_bytes(text.encode())
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / f"{name}-examples")
+    splits = [("train", 2), ("eval", 1)]
+    exec_properties = {
+        "input_base": str(data),
+        "input_config": json.dumps({"splits": [{"name": "single_split", "pattern": "*.csv"}]}),
+        "output_config": json.dumps({"split_config": {"splits": [{"name": n, "hash_buckets": b} for n, b in splits]}}),
+        "output_data_format": example_gen_pb2.FORMAT_TF_EXAMPLE,
+        "output_file_format": example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+    }
+    executor().Do({}, {"examples": [examples]}, exec_properties)
+    return {split: Counter(read_split(Path(examples.uri) / f"Split-{split}")) for split, _ in splits}
+
+
+def read_split(folder: Path) -> list[bytes]:
+    files = sorted(str(file) for file in folder.iterdir())
+    return [
+        example_pb2.Example.FromString(record.numpy()).SerializeToString(deterministic=True)
+        for record in tf.data.TFRecordDataset(files, compression_type="GZIP")
+    ]
+
+
+HEADER = MIXED.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "files, rows",
+    [
+        ({"mixed.csv": MIXED + "\n"}, 5),
+        ({"crlf.csv": MIXED.replace("\n", "\r\n"), "more.csv": f"{HEADER}\n7,1,x,,2,3,4,5,6\n"}, 6),
+        ({"quoted.csv": 'a,b\n1,"x, y"\n2,"z"\n3,""\n'}, 3),
+    ],
+    ids=["every-type-rule", "crlf-and-two-files", "quoted-fields-go-to-tfx-reader"],
+)
+def test_the_same_examples_in_the_same_splits_as_tfx(files, rows, tmp_path):
+    ours = run_executor(csv_examples.Executor, files, tmp_path, "ours")
+    theirs = run_executor(tfx_csv.Executor, files, tmp_path, "tfx")
+    assert ours == theirs
+    assert sum(ours["train"].values()) + sum(ours["eval"].values()) == rows
+    assert ours["train"] and ours["eval"]
+
+
+def test_the_types_follow_tfx_rules(tmp_path):
+    file = tmp_path / "mixed.csv"
+    file.write_text(MIXED)
+    (block,) = csv_examples.text_blocks(str(file), HEADER.split(","))
+    assert csv_examples.block_types(block) == {
+        "count": ColumnType.INT,
+        "score": ColumnType.FLOAT,
+        "name": ColumnType.STRING,
+        "blank": ColumnType.UNKNOWN,
+        "mixed": ColumnType.STRING,
+        "spaced": ColumnType.INT,  # int(b"  7") is 7 in Python, as tfx_bsl reads it
+        "underscored": ColumnType.INT,  # int(b"1_000") too
+        "huge": ColumnType.STRING,  # beyond int64: tfx_bsl calls it text
+        "special": ColumnType.FLOAT,
+    }
+
+
+def test_a_type_is_decided_over_every_block(monkeypatch, tmp_path):
+    """A column of integers in the first block and a decimal in the last is FLOAT throughout."""
+    monkeypatch.setattr(csv_input, "BLOCK_BYTES", 64)
+    rows = [f"{i},{i}" for i in range(100)] + ["100,0.5"]
+    file = tmp_path / "blocks.csv"
+    file.write_text("a,b\n" + "\n".join(rows) + "\n")
+    blocks = list(csv_examples.text_blocks(str(file), ["a", "b"]))
+    assert len(blocks) > 2
+    types: csv_examples.ColumnTypes = {}
+    for block in blocks:
+        types = csv_examples.merge_types(types, csv_examples.block_types(block))
+    assert types == {"a": ColumnType.INT, "b": ColumnType.FLOAT}
+    first = example_pb2.Example.FromString(csv_examples.encode_block(blocks[0], types)[0])
+    assert first.features.feature["b"].float_list.value == [0.0]
+    assert first.features.feature["a"].int64_list.value == [0]
+
+
+def test_files_the_columnar_reader_refuses(tmp_path):
+    plain, quoted, carriage = tmp_path / "plain.csv", tmp_path / "quoted.csv", tmp_path / "cr.csv"
+    plain.write_bytes(b"a,b\r\n1,2\r\n")
+    quoted.write_bytes(b'a,b\n1,"2"\n')
+    carriage.write_bytes(b"a,b\n1,2\r3,4\n")
+    assert csv_examples.columnar_refusal([str(plain)]) is None
+    assert "quoted" in csv_examples.columnar_refusal([str(plain), str(quoted)])
+    assert "carriage return" in csv_examples.columnar_refusal([str(carriage)])
+
+
+def test_examples_are_serialized_deterministically():
+    block = pa.RecordBatch.from_arrays([pa.array(["b", ""]), pa.array(["1", "2"])], ["z", "a"])
+    types = {"z": ColumnType.STRING, "a": ColumnType.INT}
+    for serialized in csv_examples.encode_block(block, types):
+        assert example_pb2.Example.FromString(serialized).SerializeToString(deterministic=True) == serialized
