@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python bench/image_accuracy.py
 	$(BIN)/python bench/strategies.py
 	$(BIN)/python bench/trainer_input.py
+	$(BIN)/python bench/csv_example_gen.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/seed_spread.py
 	$(BIN)/python bench/spec_execution.py

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import accuracy, image_decode, overhead, seed_spread, serving, strategies, trainer_input
+from bench import accuracy, csv_example_gen, image_decode, overhead, seed_spread, serving, strategies, trainer_input
 from bench.scaled_data import scaled_penguins
 from components.settings import RunnerSpec, from_dict
 from pipeline.config import parse_assignment
@@ -145,6 +145,18 @@ def test_trainer_input_benchmark_fits_streamed_and_in_memory_and_steps_per_call_
     rows = table_rows(text)
     assert [r[0] for r in rows] == list(trainer_input.VARIANTS) and rows[0][2] == "1.00"
     assert rows[1][3] == rows[2][3] and len(rows[1][3].split()) == 2  # the same val_loss, epoch by epoch
+
+
+def test_csv_example_gen_benchmark_times_both_executors_and_finds_the_same_examples(tmp_path):
+    text = printed_by(csv_example_gen.main, "--rows", "300", "--repeats", "1", "--cache-dir", str(tmp_path))
+    rows = table_rows(text)
+    assert [(r[0], r[1]) for r in rows] == [
+        ("ExampleGen `Do`", "TFX's CSV executor"),
+        ("ExampleGen `Do`", "columnar executor"),
+        ("preflight row checks", "row by row"),
+        ("preflight row checks", "columnar"),
+    ]
+    assert rows[0][3] == "1.00" and rows[1][4] == "yes" and float(rows[1][2]) > 0
 
 
 def test_seed_spread_runs_the_learning_test_with_onednn_on_and_off():

@@ -10,19 +10,15 @@ split already differs between two of its runs (its Reshuffle before writing).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-import tensorflow as tf
 from tensorflow.core.example import example_pb2
-from tfx.components.example_gen.csv_example_gen import executor as tfx_csv
-from tfx.proto import example_gen_pb2
-from tfx.types import standard_artifacts
 from tfx_bsl.coders.csv_decoder import ColumnType
 
+from bench import csv_example_gen
 from components.example_gen import csv_examples, csv_input
 
 # Every rule of TFX's type inference and conversion, with empty cells in each kind of column.
@@ -39,32 +35,14 @@ MIXED = "\n".join(
 )
 
 
-def run_executor(executor: type, files: dict[str, str], tmp_path: Path, name: str) -> dict[str, Counter]:
+def run_executor(module: str, files: dict[str, str], tmp_path: Path, name: str) -> dict[str, Counter]:
     """The executor's splits (train 2 : eval 1 buckets) as multisets of deterministic bytes."""
     data = tmp_path / f"{name}-data"
     data.mkdir()
     for file, text in files.items():
         (data / file).write_bytes(text.encode())
-    examples = standard_artifacts.Examples()
-    examples.uri = str(tmp_path / f"{name}-examples")
-    splits = [("train", 2), ("eval", 1)]
-    exec_properties = {
-        "input_base": str(data),
-        "input_config": json.dumps({"splits": [{"name": "single_split", "pattern": "*.csv"}]}),
-        "output_config": json.dumps({"split_config": {"splits": [{"name": n, "hash_buckets": b} for n, b in splits]}}),
-        "output_data_format": example_gen_pb2.FORMAT_TF_EXAMPLE,
-        "output_file_format": example_gen_pb2.FORMAT_TFRECORDS_GZIP,
-    }
-    executor().Do({}, {"examples": [examples]}, exec_properties)
-    return {split: Counter(read_split(Path(examples.uri) / f"Split-{split}")) for split, _ in splits}
-
-
-def read_split(folder: Path) -> list[bytes]:
-    files = sorted(str(file) for file in folder.iterdir())
-    return [
-        example_pb2.Example.FromString(record.numpy()).SerializeToString(deterministic=True)
-        for record in tf.data.TFRecordDataset(files, compression_type="GZIP")
-    ]
+    csv_example_gen.run_executor(module, data, tmp_path / f"{name}-examples")
+    return csv_example_gen.split_contents(tmp_path / f"{name}-examples")
 
 
 HEADER = MIXED.splitlines()[0]
@@ -80,8 +58,9 @@ HEADER = MIXED.splitlines()[0]
     ids=["every-type-rule", "crlf-and-two-files", "quoted-fields-go-to-tfx-reader"],
 )
 def test_the_same_examples_in_the_same_splits_as_tfx(files, rows, tmp_path):
-    ours = run_executor(csv_examples.Executor, files, tmp_path, "ours")
-    theirs = run_executor(tfx_csv.Executor, files, tmp_path, "tfx")
+    theirs_module, ours_module = csv_example_gen.EXECUTORS.values()
+    ours = run_executor(ours_module, files, tmp_path, "ours")
+    theirs = run_executor(theirs_module, files, tmp_path, "tfx")
     assert ours == theirs
     assert sum(ours["train"].values()) + sum(ours["eval"].values()) == rows
     assert ours["train"] and ours["eval"]
