@@ -1,5 +1,6 @@
 import pytest
 
+from components.example_gen import csv_input
 from components.example_gen.csv_input import InputError, check_csv, check_rows
 from conftest import REPO, write_csv
 
@@ -116,8 +117,6 @@ def test_a_label_with_one_class_is_refused_for_classification_only(tmp_path):
     ],
 )
 def test_the_columnar_pass_agrees_with_the_row_by_row_pass(tmp_path, text, label, task, columnar):
-    from components.example_gen import csv_input
-
     path = _text(tmp_path / "d.csv", text)
     fast = csv_input._columnar_labels(str(path), label, task)
     assert (fast is not None) == columnar
@@ -128,8 +127,6 @@ def test_the_columnar_pass_agrees_with_the_row_by_row_pass(tmp_path, text, label
 
 @pytest.mark.parametrize("recipe_csv, label", [("penguins/penguins.csv", "species"), ("wine/wine.csv", "cultivar")])
 def test_the_shipped_csvs_take_the_columnar_pass(recipe_csv, label):
-    from components.example_gen import csv_input
-
     path = str(REPO / "data" / recipe_csv)
     assert csv_input._columnar_labels(path, label, "multiclass") == csv_input._row_by_row_labels(
         path, label, "multiclass"

@@ -54,7 +54,7 @@ def check_rows(path: str, label: str, task: str) -> list[str]:
     fewer than two classes (or, for regression, a label cell that is no number) are refused here,
     by file, line and column, before TFX starts. Returns the filled label cells, in order.
 
-    The pass is columnar (pyarrow, about 0.5 s per million rows instead of 7 s); a file it
+    The pass is columnar (pyarrow: 2.5 s for a million rows where row by row took 6.1 s); a file it
     cannot read as plainly, or data with something to refuse, is read again row by row, which
     is what names the line."""
     labels = _columnar_labels(path, label, task)
