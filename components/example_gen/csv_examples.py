@@ -88,7 +88,8 @@ class _Stream(io.RawIOBase):
 
 def block_types(block: pa.RecordBatch) -> ColumnTypes:
     """Each column's type over this block's filled cells, as tfx_bsl infers it cell by cell."""
-    return {name: _column_type(_filled(column)) for name, column in zip(block.schema.names, block.columns)}
+    columns = zip(block.schema.names, block.columns)
+    return {name: _column_type(csv_input.filled_cells(column)) for name, column in columns}
 
 
 def merge_types(accumulated: ColumnTypes, more: ColumnTypes) -> ColumnTypes:
@@ -106,10 +107,6 @@ def encode_block(block: pa.RecordBatch, types: ColumnTypes) -> list[bytes]:
     return [example_pb2.Example.FromString(example).SerializeToString(deterministic=True) for example in encoded]
 
 
-def _filled(column: pa.Array) -> pa.Array:
-    return pc.filter(column, pc.not_equal(column, ""))
-
-
 def _column_type(filled: pa.Array) -> ColumnType:
     if len(filled) == 0:
         return ColumnType.UNKNOWN
@@ -124,12 +121,12 @@ def _column_type(filled: pa.Array) -> ColumnType:
 
 def _value_lists(column: pa.Array, kind: ColumnType) -> pa.Array:
     """One list per row: the cell's value, or an empty list for an empty cell (null: no kind)."""
-    filled_mask = pc.not_equal(column, "")
-    offsets = np.zeros(len(column) + 1, dtype=np.int64)
-    np.cumsum(filled_mask.to_numpy(zero_copy_only=False), out=offsets[1:])
     if kind == ColumnType.UNKNOWN:
-        return pa.array([None] * len(column), pa.large_list(pa.int64()))
-    values = _typed_values(pc.filter(column, filled_mask), kind)
+        return pa.nulls(len(column), pa.large_list(pa.int64()))
+    filled = csv_input.filled_mask(column)
+    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    np.cumsum(filled.to_numpy(zero_copy_only=False), out=offsets[1:])
+    values = _typed_values(pc.filter(column, filled), kind)
     return pa.LargeListArray.from_arrays(pa.array(offsets), values)
 
 

@@ -134,7 +134,7 @@ def _columnar_labels(path: str, label: str, task: str) -> list[str] | None:
                     for column, cells in zip(header, block.columns):
                         if pc.any(pc.not_equal(pc.utf8_trim_whitespace(cells), cells)).as_py():
                             return None
-                        filled = pc.filter(cells, pc.not_equal(cells, ""))
+                        filled = filled_cells(cells)
                         kinds = _number_or_text(filled)
                         if column != label:
                             total = counts.setdefault(column, {"numbers": 0, "text": 0})
@@ -164,6 +164,15 @@ def _number_or_text(filled: pa.Array) -> dict[str, int]:
 
 # The columnar reading of CSV text, shared with the columnar CsvExampleGen (csv_examples.py).
 BLOCK_BYTES = 16 << 20  # pyarrow reads a file this many bytes at a time
+
+
+def filled_mask(cells: pa.Array) -> pa.Array:
+    """True for each cell that holds a value: an empty cell is a missing value."""
+    return pc.not_equal(cells, "")
+
+
+def filled_cells(cells: pa.Array) -> pa.Array:
+    return pc.filter(cells, filled_mask(cells))
 
 
 def columnar_refusal(file: str, stream: BinaryIO) -> str | None:
