@@ -38,8 +38,9 @@ ROW_CHECKS = {"row by row": "_row_by_row_labels", "columnar": "_columnar_labels"
 SPLITS = (("train", 2), ("eval", 1))
 
 
-def run_executor(module: str, data: Path, output: Path) -> float:
-    """One executor's `Do` on every *.csv of `data`, hash-split train 2 : eval 1; its seconds."""
+def run_executor(module: str, data: Path, output: Path, split_key: str | None = None) -> float:
+    """One executor's `Do` on every *.csv of `data`, hash-split train 2 : eval 1 (of the whole
+    example, or of the `split_key` column's value); its seconds."""
     import importlib
 
     from tfx.proto import example_gen_pb2
@@ -52,7 +53,12 @@ def run_executor(module: str, data: Path, output: Path) -> float:
         "input_base": str(data),
         "input_config": json.dumps({"splits": [{"name": "single_split", "pattern": "*.csv"}]}),
         "output_config": json.dumps(
-            {"split_config": {"splits": [{"name": name, "hash_buckets": b} for name, b in SPLITS]}}
+            {
+                "split_config": {
+                    "splits": [{"name": name, "hash_buckets": b} for name, b in SPLITS],
+                    **({"partition_feature_name": split_key} if split_key else {}),
+                }
+            }
         ),
         "output_data_format": example_gen_pb2.FORMAT_TF_EXAMPLE,
         "output_file_format": example_gen_pb2.FORMAT_TFRECORDS_GZIP,

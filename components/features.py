@@ -16,6 +16,13 @@ LABEL_WEIGHT = "__label_weight__"
 # Transformed label, whatever the raw label column is called.
 LABEL = "__label__"
 
+# ExampleGen's output splits: what the model fits, what early stopping and every other training
+# decision watch, and what the gate judges (nothing else reads it). Configured in settings.SplitSpec.
+TRAIN_SPLIT = "train"
+VALIDATION_SPLIT = "validation"
+EVAL_SPLIT = "eval"
+SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, EVAL_SPLIT)
+
 # Raw features of an image example, as the image ExampleGen writes them.
 IMAGE = "image"  # the encoded file (PNG, JPEG, BMP or GIF); arrays are written as PNG
 IMAGE_LABEL = "label"  # class id: the class's position in `data.classes`

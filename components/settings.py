@@ -18,6 +18,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, TypeVar
 
+from components import features
+
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = typing.get_args(Task)
 CLASSIFICATION_TASKS = ("binary", "multiclass")
@@ -81,7 +83,7 @@ class ImageSplit:
     `pattern` (relative to the data root) is what TFX fingerprints for caching; `source` is
     the split's folder (image_folder), array suffix (npz: x_<source>) or file prefix (idx)."""
 
-    name: Literal["train", "eval", "test"] = "train"
+    name: Literal["train", "validation", "eval"] = "train"
     pattern: str = ""
     source: str = ""
 
@@ -112,6 +114,9 @@ class DataSpec:
     # A schema.pbtxt frozen from an earlier run (its summary's artifacts.schema): the data must
     # match it, and anomalies stop the run before Transform. Default: infer a schema each run.
     schema: str = ""
+    # A column whose value decides a row's split (an id): a row keeps its split when other columns
+    # change or are added. Default: the hash of the whole row.
+    split_key: str = ""
     # Image data: its stored splits, found when the config is loaded (see components/example_gen/image_data.py).
     splits: list[ImageSplit] = field(default_factory=list)
 
@@ -132,6 +137,10 @@ class DataSpec:
             raise ConfigError("data.classes: applies to classification, but data.task is regression")
         if self.task == "binary" and self.classes and len(self.classes) != 2:
             raise ConfigError(f"data.classes: task binary needs exactly 2 classes, got {self.classes}")
+        if self.split_key and (self.split_key == self.label or self.split_key in self.features):
+            raise ConfigError(
+                f"data.split_key: {self.split_key!r} decides the splits; it cannot be the label or a feature"
+            )
 
 
 @dataclass
@@ -403,18 +412,35 @@ def _yaml_exponent(text: str) -> Any:
 
 
 @dataclass
+class MetricGate:
+    """The gate on one metric (components/evaluator/gate.py names them per task): absolute
+    bounds, and whether the candidate may be worse than the model in production only by what the
+    eval split cannot tell from chance (`no_regression`; default: on for loss and accuracy)."""
+
+    min: Optional[float] = None
+    max: Optional[float] = None
+    no_regression: Optional[bool] = None
+
+
+@dataclass
 class EvaluationSpec:
-    """The gate: absolute bounds on validation metrics, and no regression against the model in production
-    (the newest version in the serving dir).
+    """The gate, on the eval split (which no training decision saw): absolute bounds, and no
+    regression against the model in production (the newest version in the serving dir).
 
     `loss` is the training loss (cross-entropy, or MAE for regression); `accuracy` applies to
-    classification only. `baseline_tolerance` is how much worse than the model in production
-    (in the metric's own units) a new model may be; 0 means "no worse".
+    classification only; `metrics` bounds any metric of the task by name (e.g. `auc: {min: 0.8}`).
+    No regression: candidate and production are scored on the same eval examples, and the
+    candidate is refused when the `confidence` interval of the difference (a paired bootstrap
+    over the examples, `bootstrap_samples` resamples) lies wholly on the worse side by more than
+    `baseline_tolerance` (in the metric's own units; 0: worse beyond chance).
     """
 
     max_loss: Optional[float] = None
     min_accuracy: Optional[float] = None
     baseline_tolerance: float = 0.0
+    metrics: dict[str, MetricGate] = field(default_factory=dict)
+    confidence: float = 0.95
+    bootstrap_samples: int = 1000
 
     def validate(self) -> None:
         if self.min_accuracy is not None and not 0.0 <= self.min_accuracy <= 1.0:
@@ -423,6 +449,10 @@ class EvaluationSpec:
             raise ConfigError(f"evaluation.max_loss: must be >= 0, got {self.max_loss}")
         if self.baseline_tolerance < 0:
             raise ConfigError(f"evaluation.baseline_tolerance: must be >= 0, got {self.baseline_tolerance}")
+        if not 0.5 <= self.confidence < 1.0:
+            raise ConfigError(f"evaluation.confidence: must be in [0.5, 1), got {self.confidence}")
+        if self.bootstrap_samples < 100:
+            raise ConfigError(f"evaluation.bootstrap_samples: at least 100 resamples, got {self.bootstrap_samples}")
 
 
 TuningAlgorithm = Literal["random", "bayesian", "hyperband"]
@@ -501,14 +531,32 @@ KUBEFLOW_BEAM_ARGS = MULTI_PROCESS_BEAM_ARGS
 
 @dataclass
 class SplitSpec:
-    """Hash-bucket split of the CSV rows into train and eval (2:1 by default)."""
+    """Hash buckets of the rows (or image paths) for the three splits, 3:1:1 by default: `train`
+    is what the model fits, `validation` what early stopping and every other training decision
+    watch, `eval` what the gate judges and nothing else sees. Data stored pre-split keeps its
+    splits (docs/data.md)."""
 
-    train: int = 2
+    train: int = 3
+    validation: int = 1
     eval: int = 1
 
     def validate(self) -> None:
-        if self.train <= 0 or self.eval <= 0:
-            raise ConfigError(f"split: both buckets must be > 0, got train={self.train} eval={self.eval}")
+        if self.train <= 0 or self.validation <= 0 or self.eval <= 0:
+            raise ConfigError(
+                f"split: every bucket must be > 0, got train={self.train} validation={self.validation} eval={self.eval}"
+            )
+
+    @property
+    def buckets(self) -> dict[str, int]:
+        """Output split name -> hash buckets, in ExampleGen's order."""
+        return {
+            features.TRAIN_SPLIT: self.train,
+            features.VALIDATION_SPLIT: self.validation,
+            features.EVAL_SPLIT: self.eval,
+        }
+
+    def share(self, name: str) -> float:
+        return self.buckets[name] / sum(self.buckets.values())
 
 
 @dataclass

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
     run.add_argument(
+        "--require-blessed",
+        action="store_true",
+        help="exit 3 when the run completes but its model is not blessed (the last line says which "
+        "metric refused it and by how much); without it a refused model exits 0",
+    )
+    run.add_argument(
         "--force",
         action="store_true",
         help="run even when nothing changed since the newest completed run (data files, config, "

@@ -2,7 +2,8 @@
 
 Parses the command line and dispatches: the checks before a run are pipeline/preflight.py's,
 what is printed is pipeline/output.py's. Exit codes: 0 the run completed (blessed or not: the
-summary says which), 2 bad configuration or input, 1 anything else.
+summary says which), 3 with `run --require-blessed` a completed run whose model was not blessed,
+2 bad configuration or input, 1 anything else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from pipeline import output, preflight, records
 from pipeline.arguments import RUN_FLAGS, build_parser
-from pipeline.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK  # noqa: F401 - the exit codes, for callers
+from pipeline.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_NOT_BLESSED, EXIT_OK  # noqa: F401 - the exit codes, for callers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +68,14 @@ def _run(args: argparse.Namespace) -> int:
         print(output.format_summary(summary))
     if args.summary_json:
         records.write_json(summary, args.summary_json)
-    return output.EXIT_OK
+    return _verdict(summary, args.require_blessed)
+
+
+def _verdict(summary: dict[str, Any], require_blessed: bool) -> int:
+    code = output.run_exit_code(summary, require_blessed)
+    if code != output.EXIT_OK:
+        print(output.refusal_line(summary))
+    return code
 
 
 def _run_spec(args: argparse.Namespace) -> int:
@@ -93,7 +101,7 @@ def _run_spec(args: argparse.Namespace) -> int:
     if args.summary_json:
         records.write_json(summary, args.summary_json)
     print(output.format_summary(summary))
-    return output.EXIT_OK
+    return _verdict(summary, args.require_blessed)
 
 
 def _sweep(args: argparse.Namespace) -> int:

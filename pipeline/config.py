@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from components.evaluator.gate import resolve_gates
 from components.features import IMAGE_LABEL
 from components.settings import (
     AUTO_MODEL,
@@ -115,8 +116,9 @@ def _resolve(config: RunConfig) -> RunConfig:
         raise ConfigError(f"model.name: {model_name} needs image data; CSV data has tabular features only")
     if data.is_image and task == "regression":
         raise ConfigError("data.task: image data is classified by its class folders or labels, not regressed")
-    if task == "regression" and config.evaluation.min_accuracy is not None:
-        raise ConfigError("evaluation.min_accuracy: applies to classification, but data.task is regression")
+    resolve_gates(task, config.evaluation)  # the metric names and bounds fit the task
+    if data.is_image and data.split_key:
+        raise ConfigError("data.split_key: applies to CSV data; image data is split by each file's path")
     output = _kubeflow_output(config, name) if config.runner.kind == "kubeflow" else _local_output(config, name)
     kubeflow = config.kubeflow.for_target()
     model = dataclasses.replace(config.model, name=model_name)

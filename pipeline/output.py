@@ -14,9 +14,15 @@ import traceback
 import warnings
 from typing import Any
 
+from components.evaluator.gate import describe_difference, resolve_gates, too_small_warning
 from pipeline.preflight import ConfigError, InputError, Prepared
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_BLESSED = 0, 1, 2, 3
+
+
+def run_exit_code(summary: dict[str, Any], require_blessed: bool) -> int:
+    """0 for a completed run; with `--require-blessed`, 3 when its model was not blessed."""
+    return EXIT_NOT_BLESSED if require_blessed and not summary.get("blessed") else EXIT_OK
 
 
 def run_banner(prepared: Prepared) -> str:
@@ -24,8 +30,18 @@ def run_banner(prepared: Prepared) -> str:
     lines = [
         f"pipeline {config.name}: {config.data.task} on {config.data.path} ({prepared.data}), "
         f"model {config.model.name}, runner {config.runner.kind}",
-        f"gate: {gate_text(config.evaluation)}",
+        f"gate: {gate_text(config.data.task, config.evaluation)}",
     ]
+    if prepared.positive_class:
+        lines.append(f"  positive class (probability 1, precision/recall/F1): {prepared.positive_class}")
+    if prepared.eval_rows is not None:
+        share = config.split.share("eval")
+        lines.append(
+            f"  judged on the eval split: {share:.0%} of the rows (about {prepared.eval_rows}), unseen in training"
+        )
+        warning = too_small_warning(prepared.eval_rows)
+        if warning:
+            lines.append(f"  warning: {warning}")
     if prepared.computed_bound:
         lines.append("  no evaluation.max_loss set: the loss must beat a model that ignores the features")
     if prepared.computed_accuracy:
@@ -50,14 +66,20 @@ def bound_text(value: float) -> str:
     return f"{value:.4g}"
 
 
-def gate_text(evaluation: Any) -> str:
-    """The absolute bounds of an `EvaluationSpec`: "loss <= 0.3, accuracy >= 0.9"."""
+def gate_text(task: str, evaluation: Any) -> str:
+    """The gate of an `EvaluationSpec`: "loss <= 0.3, accuracy >= 0.9; no regression beyond
+    chance (95%) on loss, accuracy"."""
+    gates = resolve_gates(task, evaluation)
     parts = []
-    if evaluation.max_loss is not None:
-        parts.append(f"loss <= {bound_text(evaluation.max_loss)}")
-    if evaluation.min_accuracy is not None:
-        parts.append(f"accuracy >= {bound_text(evaluation.min_accuracy)}")
-    return ", ".join(parts) or "no absolute bound"
+    for gate in gates:
+        parts += [f"{gate.name} >= {bound_text(gate.lower)}"] if gate.lower is not None else []
+        parts += [f"{gate.name} <= {bound_text(gate.upper)}"] if gate.upper is not None else []
+    compared = [gate.name for gate in gates if gate.no_regression]
+    text = ", ".join(parts) or "no absolute bound"
+    if compared:
+        tolerance = f", tolerance {evaluation.baseline_tolerance:g}" if evaluation.baseline_tolerance else ""
+        text += f"; no regression beyond chance ({evaluation.confidence:.0%}{tolerance}) on {', '.join(compared)}"
+    return text
 
 
 def compile_report(config: Any, job: dict[str, Any], output_file: str) -> str:
@@ -72,7 +94,7 @@ def compile_report(config: Any, job: dict[str, Any], output_file: str) -> str:
         resources = executor.get("container", {}).get("resources")
         if resources:
             lines.append(f"  {name.removesuffix('_executor')} requests {describe_resources(resources)}")
-    lines += [f"  gate: {gate_text(config.evaluation)}", f"written: {output_file}"]
+    lines += [f"  gate: {gate_text(config.data.task, config.evaluation)}", f"written: {output_file}"]
     return "\n".join(lines)
 
 
@@ -111,7 +133,8 @@ def input_text(given: dict[str, Any]) -> str:
     if given["source"] == "memory":
         rows = given["rows"]
         return (
-            f"in memory ({rows['train']:,} train + {rows['eval']:,} eval rows, {given['megabytes']:.3g} MB), "
+            f"in memory ({rows['train']:,} train + {rows['validation']:,} validation rows, "
+            f"{given['megabytes']:.3g} MB), "
             f"{given['steps_per_execution']} steps per execution"
         )
     return f"read from the files every epoch ({given['reason']})"
@@ -138,20 +161,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
         terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
         lines.append(f"  linear unit (CSV units): {output} = {terms} {raw['bias']:+.4g}")
-    for role, metric in summary["metrics"].items():
-        if not isinstance(metric, dict):
-            continue
-        bound = (
-            f" >= {bound_text(metric['lower_bound'])}"
-            if metric.get("lower_bound") is not None
-            else f" <= {bound_text(metric['upper_bound'])}"
-            if metric.get("upper_bound") is not None
-            else ""
-        )
-        baseline = f", in production {metric['baseline']:.4f}" if metric.get("baseline") is not None else ""
-        value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
-        verdict = "pass" if metric["passed"] else "FAIL"
-        lines.append(f"  {role} ({metric['metric']}): {value} [bound{bound or ' none'}{baseline}] {verdict}")
+    lines += gate_lines(summary)
     images = summary.get("images")
     if images:
         lines.append(f"  images: {images['read']} read, {images['skipped']} skipped")
@@ -170,6 +180,46 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("report_file"):
         lines.append(f"  report: {summary['report_file']}")
     return "\n".join(lines)
+
+
+def gate_lines(summary: dict[str, Any]) -> list[str]:
+    """The gate's split and each metric: value, bounds, production's value, the paired difference."""
+    metrics = summary.get("metrics") or {}
+    if not metrics:
+        return []
+    watched = (summary.get("training") or {}).get("early_stopping_split")
+    lines = []
+    if metrics.get("split"):
+        watched_text = f"; early stopping watched the {watched} split" if watched else ""
+        lines.append(f"  gate on the {metrics['split']} split ({metrics['example_count']} rows{watched_text})")
+    if metrics.get("too_small"):
+        lines.append(f"  warning: {too_small_warning(metrics['example_count'])}")
+    for name, metric in metrics.items():
+        if isinstance(metric, dict):
+            lines.append(f"  {name} ({metric['metric']}): {metric_text(name, metric)}")
+    return lines
+
+
+def metric_text(name: str, metric: dict[str, Any]) -> str:
+    """ "0.0325 [bound <= 0.3, in production 0.0301; loss +0.0024, 95% interval [...]: not worse] pass"."""
+    sides = (("lower_bound", ">="), ("upper_bound", "<="))
+    bounds = [f"{sign} {bound_text(metric[key])}" for key, sign in sides if metric.get(key) is not None]
+    parts = [f"bound {' and '.join(bounds)}" if bounds else "no bound"]
+    if metric.get("baseline") is not None:
+        parts.append(f"in production {metric['baseline']:.4f}")
+    comparison = metric.get("comparison")
+    value = "n/a" if metric["value"] is None else f"{metric['value']:.4f}"
+    text = f"{value} [{', '.join(parts)}"
+    if comparison:
+        text += f"; {describe_difference(name, comparison)}"
+    verdict = "pass" if metric["passed"] else "FAIL"
+    return f"{text}] {verdict}"
+
+
+def refusal_line(summary: dict[str, Any]) -> str:
+    """The last line of a `--require-blessed` run that was not blessed: what refused it."""
+    reasons = (summary.get("metrics") or {}).get("refused_by") or []
+    return "not blessed: " + ("; ".join(reasons) if reasons else "the Evaluator did not bless the model")
 
 
 def tuning_lines(tuning: dict[str, Any]) -> list[str]:
@@ -209,7 +259,7 @@ def runs_json(records: list[dict[str, Any]]) -> str:
 
 
 def format_runs(records: list[dict[str, Any]]) -> str:
-    head = ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed version"]
+    head = ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed version", "other metrics"]
     rows = []
     for record in records:
         metrics = record["metrics"]
@@ -223,6 +273,8 @@ def format_runs(records: list[dict[str, Any]]) -> str:
                 f"{metrics['accuracy']:.4f}" if "accuracy" in metrics else "-",
                 "yes" if record["blessed"] else "no",
                 record["pushed_model_dir"] or "-",
+                " ".join(f"{name} {value:.4f}" for name, value in metrics.items() if name not in ("loss", "accuracy"))
+                or "-",
             ]
         )
     widths = [max(len(str(cell)) for cell in column) for column in zip(head, *rows)]

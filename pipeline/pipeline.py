@@ -35,12 +35,12 @@ from tfx.proto import example_gen_pb2, pusher_pb2
 from components.code_version import code_fingerprint, model_code_fingerprint
 from components.evaluator.anomalies import AnomaliesGate
 from components.evaluator.evaluation import eval_config
-from components.evaluator.production import ProductionEvaluator
+from components.evaluator.production import ProductionEvaluator, gate_settings
 from components.example_gen import csv_examples
 from components.example_gen.image_example_gen import ImageExampleGen
 from components.pusher.push import Executor as StagingPusherExecutor
 from components.settings import ResourceRequest, RunConfig
-from components.trainer.run import run_fn, trainer_settings
+from components.trainer.run import run_fn, trainer_settings, training_splits
 from components.transform.preprocessing import preprocessing_fn
 from components.tuner.executor import PipelineTuner
 from components.tuner.tuning import tuner_fn, tuner_settings
@@ -100,6 +100,7 @@ def create_pipeline(config: RunConfig) -> Pipeline:
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
             custom_config={**settings, **tuner_settings(config.tuning)},
+            **training_splits(),
         ).with_id("Tuner")
         if config.tuning.enabled
         else None
@@ -111,12 +112,14 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         schema=schema_gen.outputs["schema"],
         hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
         custom_config=settings,
+        **training_splits(),
     )
     evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         eval_config=eval_config(config.data.task, config.evaluation),
         serving_dir=config.output.serving_dir,
+        gate=gate_settings(config.data.task, config.evaluation),
     ).with_id("Evaluator")
     pusher = Pusher(
         model=trainer.outputs["model"],
@@ -161,10 +164,11 @@ def create_pipeline(config: RunConfig) -> Pipeline:
 
 
 def _example_gen(config: RunConfig, input_base: str | RuntimeParameter):
-    """CsvExampleGen for CSV data (one input split, hash-split 2:1; our columnar reader, the same
-    examples as TFX's); ImageExampleGen for images."""
+    """CsvExampleGen for CSV data (one input split, hash-split 3:1:1 into train, validation and
+    eval, by the whole row or by `data.split_key`; our columnar reader, the same examples as
+    TFX's); ImageExampleGen for images."""
     if config.data.is_image:
-        return ImageExampleGen(input_base, config.data, config.split.train, config.split.eval)
+        return ImageExampleGen(input_base, config.data, config.split.buckets)
     return csv_examples.CsvExampleGen(
         input_base=input_base,
         input_config=example_gen_pb2.Input(
@@ -173,9 +177,10 @@ def _example_gen(config: RunConfig, input_base: str | RuntimeParameter):
         output_config=example_gen_pb2.Output(
             split_config=example_gen_pb2.SplitConfig(
                 splits=[
-                    example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=config.split.train),
-                    example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=config.split.eval),
-                ]
+                    example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
+                    for name, buckets in config.split.buckets.items()
+                ],
+                partition_feature_name=config.data.split_key or None,
             )
         ),
     )

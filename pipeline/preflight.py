@@ -27,6 +27,7 @@ from typing import Any
 
 from components.code_version import code_fingerprint, model_code_fingerprint, tree_fingerprint
 from components.evaluator.trivial_model import default_min_accuracy, trivial_loss
+from components.features import EVAL_SPLIT
 from components.pusher import newest_version
 from components.settings import CLASSIFICATION_TASKS, ConfigError, InputError, RunConfig  # noqa: F401 - the errors a user can fix, for the CLI
 from pipeline.beam_mode import BeamChoice, choose_beam
@@ -60,6 +61,8 @@ class Prepared:
     recipe: RunConfig | None = None  # as loaded, before the bounds derived from the data: what is fingerprinted
     up_to_date: UpToDate | None = None  # set: nothing to run (the data was not read)
     beam: BeamChoice | None = None  # a local run's Beam mode, for the data's size (pipeline/beam_mode.py)
+    eval_rows: int | None = None  # about how many rows the eval split will hold (the gate's sample)
+    positive_class: str | None = None  # binary: the class whose probability the model gives
 
 
 def load(config_file: str | os.PathLike | None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -111,7 +114,35 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
     if config.runner.kind != "kubeflow":
         beam = choose_beam(config.runner, rows)
         gated = dataclasses.replace(gated, runner=dataclasses.replace(config.runner, beam_args=beam.args))
-    return Prepared(gated, what, computed_bound, computed_accuracy, recipe=config, beam=beam)
+    eval_rows = round(rows * config.split.share(EVAL_SPLIT)) if rows is not None and not _stored_eval(config) else None
+    return Prepared(
+        gated,
+        what,
+        computed_bound,
+        computed_accuracy,
+        recipe=config,
+        beam=beam,
+        eval_rows=eval_rows,
+        positive_class=positive_class(config.data.classes, counts) if config.data.task == "binary" else None,
+    )
+
+
+def _stored_eval(config: RunConfig) -> bool:
+    """Image data with its own eval split (a test/ folder or test arrays): its size is its own."""
+    return any(split.name == EVAL_SPLIT for split in config.data.splits)
+
+
+def positive_class(classes: list[str], counts: Counter | None) -> str | None:
+    """Binary: the second class of `data.classes`, else the less frequent label value (Transform's
+    vocabulary puts the most frequent first, class id 0)."""
+    if classes:
+        return classes[1]
+    if not counts or len(counts) != 2:
+        return None
+    (first, n_first), (second, n_second) = counts.most_common()
+    if n_first == n_second:
+        return f"{second!r} or {first!r} (equally frequent: set data.classes to choose)"
+    return repr(second)
 
 
 def inputs_fingerprint(config: RunConfig) -> str | None:
@@ -188,11 +219,14 @@ def _file_stats(path: str) -> list[tuple[str, int, int]]:
 def _checked_rows(config: RunConfig, local: Any) -> list[str] | None:
     """The label cells after the CSV checks; None for data this machine cannot read (a compiled
     pipeline's gs:// or s3:// data is checked where it runs)."""
-    from components.example_gen.csv_input import check_csv, check_rows
+    from components.example_gen.csv_input import check_csv, check_rows, check_split_key
 
     if local is None:
         return None
-    check_csv(local.path, config.data.label, config.data.features + config.data.exclude)
+    split_key = [config.data.split_key] if config.data.split_key else []
+    check_csv(local.path, config.data.label, config.data.features + config.data.exclude + split_key)
+    if split_key:
+        check_split_key(local.path, config.data.split_key)
     return check_rows(local.path, config.data.label, config.data.task)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 from tfx.dsl.io import fileio
 
 from components import features
+from components.evaluator.gate import describe_difference, too_small_warning
 from components.trainer.models import settings_section
 from pipeline import charts
 from pipeline.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
@@ -273,38 +274,73 @@ def _header(summary: dict[str, Any]) -> str:
 
 
 def _gate_section(summary: dict[str, Any]) -> str:
-    metrics = {role: m for role, m in (summary.get("metrics") or {}).items() if isinstance(m, dict)}
+    gate = summary.get("metrics") or {}
+    metrics = {role: m for role, m in gate.items() if isinstance(m, dict)}
     if not metrics:
         return "<h2>Gate decision</h2><p>The Evaluator did not run.</p>"
     rows = []
     for role, metric in metrics.items():
-        if metric.get("lower_bound") is not None:
-            bound = f"&ge; {bound_text(metric['lower_bound'])}"
-        elif metric.get("upper_bound") is not None:
-            bound = f"&le; {bound_text(metric['upper_bound'])}"
-        else:
-            bound = "none"
+        bounds = [
+            f"{sign} {bound_text(metric[key])}"
+            for key, sign in (("lower_bound", "&ge;"), ("upper_bound", "&le;"))
+            if metric.get(key) is not None
+        ]
         baseline = metric.get("baseline")
-        tolerance = metric.get("baseline_tolerance", 0)
         rows.append(
             [
                 _text(f"{role} ({metric['metric']})"),
-                bound,
+                " and ".join(bounds) or "none",
                 _number(metric["value"]),
                 _number(baseline) if baseline is not None else "none yet (nothing pushed)",
-                f"no worse than the baseline by more than {tolerance:g}",
+                _difference_cell(role, metric),
                 _verdict(metric["passed"]),
             ]
         )
-    count = (summary.get("metrics") or {}).get("example_count")
-    note = f"<p>On {count:g} eval examples.</p>" if count else ""
     return (
         "<h2>Gate decision</h2>\n"
         + _table(
-            ["metric", "threshold", "value", "model in production", "regression bound", "result"], rows, escape=False
+            ["metric", "threshold", "value", "model in production", "difference from production", "result"],
+            rows,
+            escape=False,
         )
-        + note
+        + _gate_note(summary)
     )
+
+
+def _difference_cell(role: str, metric: dict[str, Any]) -> str:
+    """The paired difference with its interval, or why there is none."""
+    comparison = metric.get("comparison")
+    if comparison:
+        return _text(describe_difference(role, comparison))
+    if metric.get("no_regression") is False:
+        return "not compared (no_regression off)"
+    return "nothing to compare with"
+
+
+def _gate_note(summary: dict[str, Any]) -> str:
+    """Which split the gate judged and which early stopping watched, with the kept epoch's own
+    figure: the two come from different splits, so they differ."""
+    gate = summary["metrics"]
+    training = summary.get("training") or {}
+    parts = [
+        f"Judged on the {_text(gate.get('split', 'eval'))} split, {gate.get('example_count') or 0:g} examples, "
+        "which no training decision saw."
+    ]
+    watched = training.get("early_stopping_split")
+    kept_loss = (training.get("kept_epoch_metrics") or {}).get("val_loss")
+    if watched and kept_loss is not None:
+        parts.append(
+            f"Early stopping watched the {_text(watched)} split, where the kept epoch's loss was {kept_loss:.4f}."
+        )
+    if gate.get("confidence"):
+        parts.append(
+            f"Differences are candidate minus production on the same examples, with a {gate['confidence']:.0%} "
+            f"paired bootstrap interval ({gate.get('resamples')} resamples); a metric refuses the model only when "
+            "its whole interval is on the worse side."
+        )
+    if gate.get("too_small"):
+        parts.append(_text(too_small_warning(gate["example_count"]) or ""))
+    return f'<p id="gate-note">{" ".join(parts)}</p>'
 
 
 def _training_section(training: dict[str, Any], task: str) -> str:
@@ -438,17 +474,12 @@ def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str
     for role, metric in summary["metrics"].items():
         if not isinstance(metric, dict):
             continue
-        change = (
-            metric["value"] - metric["baseline"]
-            if metric.get("value") is not None and metric.get("baseline") is not None
-            else None
-        )
         metric_rows.append(
             [
                 _text(f"{role} ({metric['metric']})"),
                 _number(metric.get("value")),
                 _number(metric.get("baseline")),
-                _number(change, "{:+.4f}"),
+                _difference_cell(role, metric),
                 _verdict(metric["passed"]),
             ]
         )
@@ -458,7 +489,7 @@ def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str
         + (f" (run {_text(production['run_id'])})" if production else " (its run is not in this pipeline root)")
         + ", was scored by the Evaluator on this run's eval split beside the candidate.</p>",
         '<div id="comparison-metrics">',
-        _table(["metric", "candidate", "production", "change", "gate"], metric_rows, escape=False),
+        _table(["metric", "candidate", "production", "difference from production", "gate"], metric_rows, escape=False),
         "</div>",
         _matrices_side_by_side(summary, names),
     ]

@@ -17,7 +17,7 @@ import ml_metadata as mlmd
 from tfx.dsl.io import fileio
 
 from components.evaluator.anomalies import read_anomalies
-from components.evaluator.evaluation import failed_metric_names, gate_bounds, gated_metrics, overall_metrics
+from components.evaluator.production import GATE_FILE
 from components.evaluator.samples import SAMPLES_FILE
 from components.example_gen.image_example_gen import BAD_IMAGE_COUNT, BAD_IMAGES, BAD_IMAGES_DIR, IMAGE_COUNT
 from components.settings import RunConfig
@@ -60,7 +60,7 @@ def summarize_run(
         "data": config.data.path,
         "classes": config.data.classes or (training or {}).get("class_names"),
         **gate_outcome(evaluator, pusher),
-        "metrics": gate_metrics(evaluator.output_uri("evaluation"), config) if evaluator else {},
+        "metrics": gate_metrics(evaluator.output_uri("evaluation")) if evaluator else {},
         "anomalies": read_anomalies(_uri(nodes.get("ExampleValidator"), "anomalies")),
         "images": image_record(example_gen) if config.data.is_image else None,
         "image_samples": _existing(_uri(evaluator, "evaluation"), SAMPLES_FILE),
@@ -96,30 +96,23 @@ def trained_settings(config: RunConfig, tuned: dict[str, Any] | None) -> dict[st
     return {"model": dataclasses.asdict(model), "training": dataclasses.asdict(training), "tuned": sorted(tuned or {})}
 
 
-def gate_metrics(evaluation_uri: str | None, config: RunConfig) -> dict[str, Any]:
-    """Each gated metric: its value, the baseline's, the bound and tolerance the Evaluator gated
-    with, and whether it passed. (With no baseline TFMA drops the change threshold from what it
-    records; the tolerance shown is then the recipe's.)"""
-    if not evaluation_uri:
+def gate_metrics(evaluation_uri: str | None) -> dict[str, Any]:
+    """Each metric of the task as the gate judged it on the eval split (components/evaluator/
+    gate.py's record): its value, the model in production's, the bounds, the difference with its
+    paired interval, whether it passed and why not; then the split, its rows and the verdict."""
+    path = os.path.join(evaluation_uri, GATE_FILE) if evaluation_uri else None
+    if not path or not fileio.exists(path):
         return {}
-    values = overall_metrics(evaluation_uri)
-    failed = failed_metric_names(evaluation_uri)
-    bounds = gate_bounds(evaluation_uri, config.data.task)
-    result = {}
-    for metric in gated_metrics(config.data.task):
-        gate = bounds.get(metric.role, {})
-        result[metric.role] = {
-            "metric": metric.tfma_name,
-            "value": values.get((metric.tfma_name, False)),
-            "baseline": values.get((metric.tfma_name, True)),
-            "lower_bound" if metric.higher_is_better else "upper_bound": gate.get("bound"),
-            "baseline_tolerance": gate["tolerance"]
-            if gate.get("tolerance") is not None
-            else config.evaluation.baseline_tolerance,
-            "passed": metric.tfma_name not in failed,
-        }
-    result["example_count"] = values.get(("example_count", False))
-    return result
+    record = _read_json(path)
+    return {
+        **record["metrics"],
+        "split": record["split"],
+        "example_count": record["rows"],
+        "too_small": record["too_small"],
+        "confidence": record["confidence"],
+        "resamples": record["resamples"],
+        "refused_by": record["refused_by"],
+    }
 
 
 def _existing(directory: str | None, name: str) -> str | None:
@@ -152,6 +145,7 @@ def training_record(trainer: NodeRun | None) -> dict[str, Any]:
         "class_names": record.get("class_names"),
         "tuned_settings": record.get("tuned_settings"),
         "kept_epoch_metrics": {name: values[kept] for name, values in record["history"].items()},
+        "early_stopping_split": record.get("early_stopping_split"),
         "history_file": path,
         "tensorboard_dir": run_dir,
     }

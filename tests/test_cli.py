@@ -183,7 +183,7 @@ def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
             "run_id": "20261125-1",
             "started": 0.0,
             "state": "complete",
-            "metrics": {"loss": 0.03371, "accuracy": 0.98571},
+            "metrics": {"loss": 0.03371, "accuracy": 0.98571, "macro_f1": 0.98123},
             "blessed": True,
             "pushed_model_dir": "/s/1795",
         },
@@ -199,8 +199,18 @@ def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
     ]
     head, rule, first, second, count = format_runs(records).splitlines()
     assert head.split()[:4] == ["started", "pipeline", "run", "state"] and set(rule) <= {"-", " "}
-    assert first.split()[2:] == ["penguins", "20261125-1", "complete", "0.0337", "0.9857", "yes", "/s/1795"]
-    assert second.split()[2:] == ["penguins", "20261125-2", "failed", "-", "-", "no", "-"]
+    assert first.split()[2:] == [
+        "penguins",
+        "20261125-1",
+        "complete",
+        "0.0337",
+        "0.9857",
+        "yes",
+        "/s/1795",
+        "macro_f1",
+        "0.9812",
+    ]
+    assert second.split()[2:] == ["penguins", "20261125-2", "failed", "-", "-", "no", "-", "-"]
     assert count == "2 run(s)"
 
 

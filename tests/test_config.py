@@ -141,12 +141,12 @@ def test_image_data_is_resolved_to_its_format_classes_and_splits(monkeypatch):
     folder = load_config(None, {"data.path": "data/digits_images", "model.name": "cnn"})
     assert (folder.name, folder.data.format, folder.data.label) == ("digits_images", "image_folder", "label")
     assert folder.data.classes == [str(d) for d in range(10)]
-    assert [(s.name, s.pattern) for s in folder.data.splits] == [("train", "train/*/*"), ("test", "test/*/*")]
+    assert [(s.name, s.pattern) for s in folder.data.splits] == [("train", "train/*/*"), ("eval", "test/*/*")]
     arrays = load_config(None, {"data.path": "data/digits_npz/digits.npz"})
     assert (arrays.data.format, arrays.model.name) == ("npz", "mlp_classifier")
     assert [(s.name, s.pattern, s.source) for s in arrays.data.splits] == [
         ("train", "digits.npz", "train"),
-        ("test", "digits.npz", "test"),
+        ("eval", "digits.npz", "test"),
     ]
     assert load_config(None, {"data.path": "data/penguins/penguins.csv"}).data.format == "csv"
 

@@ -35,14 +35,41 @@ MIXED = "\n".join(
 )
 
 
-def run_executor(module: str, files: dict[str, str], tmp_path: Path, name: str) -> dict[str, Counter]:
+def run_executor(
+    module: str, files: dict[str, str], tmp_path: Path, name: str, split_key: str | None = None
+) -> dict[str, Counter]:
     """The executor's splits (train 2 : eval 1 buckets) as multisets of deterministic bytes."""
     data = tmp_path / f"{name}-data"
     data.mkdir()
     for file, text in files.items():
         (data / file).write_bytes(text.encode())
-    csv_example_gen.run_executor(module, data, tmp_path / f"{name}-examples")
+    csv_example_gen.run_executor(module, data, tmp_path / f"{name}-examples", split_key)
     return csv_example_gen.split_contents(tmp_path / f"{name}-examples")
+
+
+def ids_by_split(splits: dict[str, Counter], column: str) -> dict[str, set]:
+    def key(serialized: bytes):
+        feature = example_pb2.Example.FromString(serialized).features.feature[column]
+        return feature.int64_list.value[0] if feature.int64_list.value else feature.bytes_list.value[0]
+
+    return {split: {key(example) for example in examples} for split, examples in splits.items()}
+
+
+def test_a_split_key_splits_as_tfx_does_and_keeps_each_rows_split_when_a_column_is_added(tmp_path):
+    """`data.split_key`: TFX's partition by one feature's value (`_GeneratePartitionKey`), which
+    our executor reads from each parsed example; rows split by the whole example move instead."""
+    rows = [(i, f"{i * 0.37:.2f}", "ab"[i % 2]) for i in range(60)]
+    narrow = {"rows.csv": "id,x,y\n" + "".join(f"{i},{x},{y}\n" for i, x, y in rows)}
+    wide = {"rows.csv": "id,x,y,note\n" + "".join(f"{i},{x},{y},n{i % 3}\n" for i, x, y in rows)}
+    theirs_module, ours_module = csv_example_gen.EXECUTORS.values()
+    ours = run_executor(ours_module, narrow, tmp_path, "ours", split_key="id")
+    assert ours == run_executor(theirs_module, narrow, tmp_path, "tfx", split_key="id")
+    wider = run_executor(ours_module, wide, tmp_path, "wide", split_key="id")
+    assert ids_by_split(ours, "id") == ids_by_split(wider, "id")
+    assert ids_by_split(ours, "id")["eval"] and ids_by_split(ours, "id")["train"]
+    by_row = ids_by_split(run_executor(ours_module, narrow, tmp_path, "row"), "id")
+    by_wider_row = ids_by_split(run_executor(ours_module, wide, tmp_path, "wide-row"), "id")
+    assert by_row != by_wider_row
 
 
 HEADER = MIXED.splitlines()[0]

@@ -131,3 +131,17 @@ def test_the_shipped_csvs_take_the_columnar_pass(recipe_csv, label):
     assert csv_input._columnar_labels(path, label, "multiclass") == csv_input._row_by_row_labels(
         path, label, "multiclass"
     )
+
+
+def test_a_split_key_must_be_filled_and_hold_integers_or_text(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("id,x,label\n7,1.5,a\nk9,2,b\n")
+    csv_input.check_split_key(str(good), "id")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,x,label\n1,1.5,a\n,2,b\n")
+    with pytest.raises(InputError, match=r"empty.csv:3: data.split_key column 'id' is empty"):
+        csv_input.check_split_key(str(empty), "id")
+    decimals = tmp_path / "decimals.csv"
+    decimals.write_text("id,x,label\n1,1.5,a\n2,2,b\n")
+    with pytest.raises(InputError, match=r"decimals.csv:2: '1.5': data.split_key column 'x' holds decimal numbers"):
+        csv_input.check_split_key(str(decimals), "x")

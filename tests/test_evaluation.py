@@ -1,9 +1,8 @@
 import pytest
-import tensorflow_model_analysis as tfma
 
 from components import features
 from components.evaluator.evaluation import eval_config
-from components.settings import EvaluationSpec
+from components.settings import ConfigError, EvaluationSpec
 
 
 def metric(config, class_name):
@@ -19,18 +18,14 @@ def test_classification_gates_loss_from_above_and_accuracy_from_below():
     assert loss.value_threshold.upper_bound.value == 0.3
     assert not loss.value_threshold.HasField("lower_bound")
     assert accuracy.value_threshold.lower_bound.value == 0.9
-    assert loss.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
-    assert loss.change_threshold.absolute.value == pytest.approx(0.01)
-    assert accuracy.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
-    assert accuracy.change_threshold.absolute.value == pytest.approx(-0.01)
+    # No regression is the gate's paired test (components/evaluator/gate.py), not TFMA's point check.
+    assert not loss.HasField("change_threshold") and not accuracy.HasField("change_threshold")
 
 
-def test_unset_bounds_leave_only_the_no_regression_check():
+def test_unset_bounds_give_tfma_no_threshold():
     config = eval_config("binary", EvaluationSpec())
-    threshold = metric(config, "BinaryAccuracy").threshold
-    assert not threshold.HasField("value_threshold")
-    assert threshold.change_threshold.absolute.value == pytest.approx(0.0, abs=1e-9)
-    assert metric(config, "BinaryCrossentropy").threshold.HasField("change_threshold")
+    assert not metric(config, "BinaryAccuracy").HasField("threshold")
+    assert not metric(config, "BinaryCrossentropy").HasField("threshold")
 
 
 def test_regression_gates_mean_absolute_error():
@@ -38,7 +33,7 @@ def test_regression_gates_mean_absolute_error():
     assert metric(config, "MeanAbsoluteError").threshold.value_threshold.upper_bound.value == 400.0
     (model_spec,) = config.model_specs
     assert model_spec.prediction_key == features.PREDICTIONS
-    with pytest.raises(ValueError, match="applies to classification only"):
+    with pytest.raises(ConfigError, match="evaluation.min_accuracy: applies to classification"):
         eval_config("regression", EvaluationSpec(min_accuracy=0.5))
 
 

@@ -24,7 +24,7 @@ from components.example_gen.image_example_gen import (
     read_settings,
     settings_config,
 )
-from components.settings import DataSpec, ImageSpec, InputError
+from components.settings import DataSpec, ImageSpec, InputError, SplitSpec
 from conftest import IMAGE_WRITERS, write_image_tree
 
 
@@ -42,7 +42,7 @@ def image_data_spec(path: Path, data_format: str, **image: object) -> DataSpec:
 
 def run_example_gen(root: Path, data: DataSpec, output: Path) -> standard_artifacts.Examples:
     """Runs the executor as TFX would, with the component's own exec properties."""
-    component = ImageExampleGen(str(root), data, train_buckets=2, eval_buckets=1)
+    component = ImageExampleGen(str(root), data, SplitSpec().buckets)
     properties = dict(component.exec_properties)  # protos as JSON, as the executor receives them
     examples = standard_artifacts.Examples()
     examples.uri = str(output)
@@ -66,14 +66,20 @@ def read_examples(examples: standard_artifacts.Examples, split: str) -> list[dic
     return rows
 
 
-def test_folder_becomes_train_and_eval_with_bad_files_skipped_and_listed(tmp_path):
+def all_splits(examples: standard_artifacts.Examples) -> list[dict]:
+    return [row for split in features.SPLITS for row in read_examples(examples, split)]
+
+
+def test_folder_becomes_three_splits_with_bad_files_skipped_and_listed(tmp_path):
     bad = write_image_tree(tmp_path / "data", classes=("cat", "dog"), copies=3)
     data = image_data_spec(tmp_path / "data", "image_folder", max_bad_fraction=0.2)
     examples = run_example_gen(tmp_path / "data", data, tmp_path / "out")
 
-    rows = read_examples(examples, "train") + read_examples(examples, "eval")
+    assert json.loads(examples.split_names) == ["train", "validation", "eval"]
+    rows = all_splits(examples)
     assert len(rows) == 2 * 3 * len(IMAGE_WRITERS)  # every good image once, no bad one
-    assert 0 < len(read_examples(examples, "eval")) < len(rows) / 2
+    sizes = [len(read_examples(examples, split)) for split in features.SPLITS]
+    assert sizes[0] > sizes[1] > 0 and sizes[0] > sizes[2] > 0
     for row in rows:
         assert row["class"] == row["path"].split("/")[0]
         assert row["label"] == ["cat", "dog"].index(row["class"])
@@ -107,7 +113,7 @@ def test_bad_images_fail_the_run_with_their_paths_when_configured(tmp_path, poli
     assert all(path in message for path in bad)
 
 
-def test_npz_arrays_become_png_examples_with_a_test_split(tmp_path):
+def test_npz_arrays_become_png_examples_whose_test_arrays_are_the_eval_split(tmp_path):
     rng = np.random.default_rng(0)
     x_train, x_test = rng.integers(0, 256, (30, 5, 4), dtype=np.uint8), rng.random((6, 5, 4, 3))
     y_train, y_test = np.arange(30) % 3, np.array([2, 1, 0, 2, 1, 0])
@@ -115,15 +121,15 @@ def test_npz_arrays_become_png_examples_with_a_test_split(tmp_path):
     data = image_data_spec(tmp_path / "arrays.npz", "npz")
     examples = run_example_gen(tmp_path, data, tmp_path / "out")
 
-    assert json.loads(examples.split_names) == ["train", "eval", "test"]
-    train = read_examples(examples, "train") + read_examples(examples, "eval")
-    assert len(train) == 30
+    assert json.loads(examples.split_names) == ["train", "validation", "eval"]
+    train = read_examples(examples, "train") + read_examples(examples, "validation")
+    assert len(train) == 30 and read_examples(examples, "validation")
     for row in train:
         index = int(row["path"].split("[")[1].rstrip("]"))
         assert row["path"] == f"arrays.npz:x_train[{index}]"
         assert row["label"] == y_train[index] and row["class"] == str(y_train[index])
         np.testing.assert_array_equal(tf.io.decode_png(row["image"]).numpy()[..., 0], x_train[index])
-    test = sorted(read_examples(examples, "test"), key=lambda row: row["path"])
+    test = sorted(read_examples(examples, "eval"), key=lambda row: row["path"])
     assert [row["label"] for row in test] == list(y_test)
     decoded = tf.io.decode_png(test[0]["image"]).numpy()
     np.testing.assert_array_equal(decoded, np.rint(x_test[0] * 255).astype(np.uint8))  # floats in [0, 1]
@@ -146,8 +152,8 @@ def test_idx_files_become_examples(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.arange(12) % 2)
     data = image_data_spec(tmp_path, "idx")
     examples = run_example_gen(tmp_path, data, tmp_path / "out")
-    assert json.loads(examples.split_names) == ["train", "eval"]
-    rows = read_examples(examples, "train") + read_examples(examples, "eval")
+    assert json.loads(examples.split_names) == ["train", "validation", "eval"]
+    rows = all_splits(examples)
     assert sorted(row["path"] for row in rows) == sorted(f"{tmp_path.name}:train-images[{i}]" for i in range(12))
     for row in rows:
         index = int(row["path"].split("[")[1].rstrip("]"))

@@ -367,7 +367,7 @@ def test_image_recipe_compiles_with_the_image_example_gen_under_a_kubeflow_name(
     assert inputs["input_base"] == {"componentInputParameter": "data_root"}
     assert job["runtimeConfig"]["parameterValues"]["data_root"] == "/pipeline/data/digits_images"
     splits = json.loads(inputs["input_config"]["runtimeValue"]["constant"])["splits"]
-    assert splits == [{"name": "train", "pattern": "train/*/*"}, {"name": "test", "pattern": "test/*/*"}]
+    assert splits == [{"name": "train", "pattern": "train/*/*"}, {"name": "eval", "pattern": "test/*/*"}]
     settings = json.loads(json.loads(inputs["custom_config"]["runtimeValue"]["constant"])["custom_config"]["value"])
     assert settings["classes"] == [str(d) for d in range(10)] and settings["image"]["height"] == 8
 

@@ -55,7 +55,9 @@ def test_bounds_print_alike_before_the_run_in_its_summary_and_when_compiled():
     )
     assert "[bound <= 1.049]" in summary_line
     config = load_config(DEFAULT_RECIPE, {"evaluation.max_loss": bound})
-    assert output.gate_text(config.evaluation) == "loss <= 1.049, accuracy >= 0.9"
+    assert output.gate_text(config.data.task, config.evaluation) == (
+        "loss <= 1.049, accuracy >= 0.9; no regression beyond chance (95%) on loss, accuracy"
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "compile"])

@@ -80,20 +80,20 @@ class FakeFiles:
 
 @pytest.fixture
 def files(monkeypatch) -> FakeFiles:
-    fake = FakeFiles({"train": rows_split(300), "eval": rows_split(100)})
+    fake = FakeFiles({"train": rows_split(300), "validation": rows_split(100)})
     monkeypatch.setattr(data, "make_dataset", fake)
     return fake
 
 
 def given(training: TrainingSpec, placement: str = "default", replicas: int = 1) -> data.TrainerInput:
     strategy = Placement(tf.distribute.get_strategy(), placement, replicas)
-    return trainer_input(["train"], ["eval"], None, None, training, strategy)
+    return trainer_input(["train"], ["validation"], None, None, training, strategy)
 
 
 def test_splits_that_fit_are_held_in_memory(files):
     result = given(TrainingSpec(batch_size=10, steps_per_execution=8), replicas=2)
     assert result.record["source"] == "memory"
-    assert result.record["rows"] == {"train": 300, "eval": 100}
+    assert result.record["rows"] == {"train": 300, "validation": 100}
     assert result.steps_per_execution == 8
     assert int(result.train.cardinality()) == 15  # global batch: 10 per replica, 2 replicas
     assert sorted(row_order(result.validation)) == list(range(100))
@@ -110,7 +110,7 @@ def test_streamed_when_told_or_on_a_cluster(files, training, placement, reason):
     result = given(training, placement)
     assert result.record["source"] == "files" and result.steps_per_execution == 1
     assert re.search(reason, result.record["reason"])
-    assert files.reads == [("train", 32, 42), ("eval", 32, None)]  # shuffled with the recipe's seed
+    assert files.reads == [("train", 32, 42), ("validation", 32, None)]  # shuffled with the recipe's seed
 
 
 def test_streamed_when_the_splits_pass_the_limit(files, monkeypatch):
@@ -120,7 +120,7 @@ def test_streamed_when_the_splits_pass_the_limit(files, monkeypatch):
     result = given(TrainingSpec(in_memory_mb=10))
     assert result.record == {
         "source": "files",
-        "reason": "train and eval are over training.in_memory_mb (10 MB)",
+        "reason": "train and validation are over training.in_memory_mb (10 MB)",
         "steps_per_execution": 1,
     }
 
@@ -166,6 +166,6 @@ def test_the_run_summary_says_how_the_trainer_read_its_data(files):
     from pipeline.output import input_text
 
     in_memory = given(TrainingSpec()).record
-    assert input_text(in_memory) == "in memory (300 train + 100 eval rows, 0.008 MB), 32 steps per execution"
+    assert input_text(in_memory) == "in memory (300 train + 100 validation rows, 0.008 MB), 32 steps per execution"
     streamed = given(TrainingSpec(in_memory_mb=0)).record
     assert input_text(streamed) == "read from the files every epoch (training.in_memory_mb is 0)"

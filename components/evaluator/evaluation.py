@@ -7,8 +7,6 @@ the transformed label and the example weight (0 for rows without a usable label)
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,22 +14,20 @@ import tensorflow_model_analysis as tfma
 from google.protobuf.wrappers_pb2 import BoolValue
 
 from components import features
+from components.evaluator.gate import MetricBound, resolve_gates
 from components.settings import EvaluationSpec
-
-# A change of exactly zero (the same model evaluated twice) must pass a "no worse" gate.
-_EPSILON = 1e-10
 
 
 @dataclass(frozen=True)
 class GatedMetric:
-    role: str  # "loss" or "accuracy": how the run summary names it
+    role: str  # "loss" or "accuracy": the gate's name of it (components/evaluator/gate.py)
     tfma_class: str  # Keras metric class TFMA computes
     tfma_name: str  # the name TFMA reports it under
     higher_is_better: bool
 
 
 def gated_metrics(task: str) -> list[GatedMetric]:
-    """The loss and (for classification) the accuracy metric the gate reads, per task."""
+    """The loss and (for classification) the accuracy metric TFMA gates and plots, per task."""
     if task == "binary":
         return [
             GatedMetric("loss", "BinaryCrossentropy", "binary_crossentropy", False),
@@ -46,11 +42,13 @@ def gated_metrics(task: str) -> list[GatedMetric]:
 
 
 def eval_config(task: str, spec: EvaluationSpec) -> tfma.EvalConfig:
-    if task == "regression" and spec.min_accuracy is not None:
-        raise ValueError("evaluation.min_accuracy: applies to classification only, the task is regression")
+    """TFMA's config: the absolute bounds of loss and accuracy as its thresholds (no change
+    thresholds: the no-regression test is the gate's paired one, components/evaluator/gate.py),
+    and the metrics and plots the report shows, for the candidate and the model in production."""
+    bounds = {bound.name: bound for bound in resolve_gates(task, spec)}
     metrics = [tfma.MetricConfig(class_name="ExampleCount")]
     metrics += [
-        tfma.MetricConfig(class_name=metric.tfma_class, threshold=_threshold(metric, spec))
+        tfma.MetricConfig(class_name=metric.tfma_class, threshold=_threshold(metric, bounds[metric.role]))
         for metric in gated_metrics(task)
     ]
     # The run report's confusion matrix, precision/recall and (binary) PR curve come from these.
@@ -78,24 +76,17 @@ def eval_config(task: str, spec: EvaluationSpec) -> tfma.EvalConfig:
     )
 
 
-def _threshold(metric: GatedMetric, spec: EvaluationSpec) -> tfma.MetricThreshold:
-    """Absolute bound from the spec (if set) plus the no-regression bound against the baseline."""
-    bound = spec.min_accuracy if metric.role == "accuracy" else spec.max_loss
-    value_threshold = None
-    if bound is not None:
-        value_threshold = (
-            tfma.GenericValueThreshold(lower_bound={"value": bound})
-            if metric.higher_is_better
-            else tfma.GenericValueThreshold(upper_bound={"value": bound})
-        )
-    allowed = spec.baseline_tolerance + _EPSILON
-    change_threshold = tfma.GenericChangeThreshold(
-        direction=tfma.MetricDirection.HIGHER_IS_BETTER
+def _threshold(metric: GatedMetric, bound: MetricBound) -> tfma.MetricThreshold | None:
+    """The absolute bound, if one is set, as TFMA's value threshold."""
+    side = bound.lower if metric.higher_is_better else bound.upper
+    if side is None:
+        return None
+    value_threshold = (
+        tfma.GenericValueThreshold(lower_bound={"value": side})
         if metric.higher_is_better
-        else tfma.MetricDirection.LOWER_IS_BETTER,
-        absolute={"value": -allowed if metric.higher_is_better else allowed},
+        else tfma.GenericValueThreshold(upper_bound={"value": side})
     )
-    return tfma.MetricThreshold(value_threshold=value_threshold, change_threshold=change_threshold)
+    return tfma.MetricThreshold(value_threshold=value_threshold)
 
 
 # --- What the Evaluator wrote: read back by the run summary and the report. ---------------------
@@ -135,29 +126,3 @@ def failed_metric_names(evaluation_uri: str) -> set[str]:
     return {
         failure.metric_key.name for per_slice in result.metric_validations_per_slice for failure in per_slice.failures
     }
-
-
-def gate_bounds(evaluation_uri: str, task: str) -> dict[str, dict[str, float | None]]:
-    """Per gated role, the absolute bound and the baseline tolerance the run was gated with, as
-    the Evaluator recorded them (a recipe read again later may say otherwise)."""
-    from google.protobuf import json_format
-    from tfx.dsl.io import fileio
-
-    with fileio.open(os.path.join(evaluation_uri, EVAL_CONFIG_FILE), "r") as f:
-        recorded = json.load(f)
-    config = json_format.ParseDict(recorded.get("evalConfig", recorded), tfma.EvalConfig(), ignore_unknown_fields=True)
-    thresholds = {metric.class_name: metric.threshold for spec in config.metrics_specs for metric in spec.metrics}
-    bounds = {}
-    for metric in gated_metrics(task):
-        threshold = thresholds.get(metric.tfma_class)
-        if threshold is None:
-            continue
-        value = threshold.value_threshold
-        side = value.lower_bound if metric.higher_is_better else value.upper_bound
-        has_bound = value.HasField("lower_bound" if metric.higher_is_better else "upper_bound")
-        change = abs(threshold.change_threshold.absolute.value) if threshold.HasField("change_threshold") else None
-        bounds[metric.role] = {
-            "bound": side.value if has_bound else None,
-            "tolerance": round(max(change - _EPSILON, 0.0), 12) if change is not None else None,
-        }
-    return bounds

@@ -9,15 +9,24 @@ Evaluator's own container, the same on every runner: local, Kubeflow and Vertex 
 
 The baseline is the model being served, not the last model some run blessed: a version removed
 from the serving dir by hand (a rollback) is no longer the bar. With nothing pushed yet there is
-no baseline, and TFMA drops the change thresholds ("rubber stamp"): the first model is gated on
-the absolute bounds only. The Evaluator runs after the Trainer, so the lookup sees a push made
-while this run trained. Its cache key is its inputs: a run whose Trainer output is cached reuses
+no baseline: the first model is gated on the absolute bounds only.
+
+The verdict: TFMA gates the absolute bounds of loss and accuracy (its validation, as TFX's
+Evaluator writes it), and then both models are scored on the same eval examples
+(components/evaluator/scoring.py) and the gate (components/evaluator/gate.py) checks every
+configured metric's bounds and the paired no-regression test. The model is blessed only when
+both pass; the gate's record (`GATE_FILE`) goes beside TFMA's results.
+
+The Evaluator runs after the Trainer, so the lookup sees a push made while this run trained.
+Its cache key is its inputs: a run whose Trainer output is cached reuses
 the cached verdict (and pushes nothing new) even if production changed meanwhile.
 """
 
 from __future__ import annotations
 
+import json
 import logging as pylogging
+import os
 from typing import Any
 
 from absl import logging
@@ -30,12 +39,15 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import io_utils, path_utils
 
 from components import features
+from components.evaluator import gate
 from components.pusher.push import latest_version
-from components.settings import InputError
+from components.settings import EvaluationSpec, InputError, from_dict
 from components.tfx_types import ArtifactDict, ExecProperties
 
 log = pylogging.getLogger(__name__)
 SERVING_DIR_KEY = "serving_dir"
+GATE_KEY = "gate"  # the task and the EvaluationSpec, as JSON (`gate_settings`)
+GATE_FILE = "gate.json"  # in the evaluation's dir: the gate's record (gate.judge)
 _TFX = standard_component_specs.EvaluatorSpec
 
 
@@ -46,6 +58,7 @@ class ProductionEvaluatorSpec(ComponentSpec):
             for key in (standard_component_specs.EVAL_CONFIG_KEY, standard_component_specs.EXAMPLE_SPLITS_KEY)
         },
         SERVING_DIR_KEY: ExecutionParameter(type=str),
+        GATE_KEY: ExecutionParameter(type=str),
     }
     INPUTS = {
         standard_component_specs.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -60,17 +73,34 @@ class Executor(tfx_evaluator.Executor):
     def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: ExecProperties) -> None:
         exec_properties = dict(exec_properties)
         serving_dir = exec_properties.pop(SERVING_DIR_KEY)
+        task, spec = read_gate_settings(exec_properties.pop(GATE_KEY))
         production = latest_version(serving_dir)
         input_dict = dict(input_dict)
+        baseline = None
         if production:
             logging.info("baseline: the model in production, %s", production)
-            input_dict[standard_component_specs.BASELINE_MODEL_KEY] = [self._as_model_artifact(production)]
+            baseline = self._as_model_artifact(production)
+            input_dict[standard_component_specs.BASELINE_MODEL_KEY] = [baseline]
         else:
             logging.info("no model under %s yet: gating on the absolute bounds only", serving_dir)
         super().Do(input_dict, output_dict, exec_properties)
-        _record_baseline(
-            artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]), production
+        blessing = artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY])
+        evaluation_uri = artifact_utils.get_single_instance(output_dict[standard_component_specs.EVALUATION_KEY]).uri
+        single = artifact_utils.get_single_instance
+        record = judge_models(
+            task,
+            spec,
+            single(input_dict[standard_component_specs.EXAMPLES_KEY]),
+            path_utils.serving_model_path(single(input_dict[standard_component_specs.MODEL_KEY]).uri),
+            path_utils.serving_model_dir(baseline.uri) if baseline else None,
         )
+        # TFMA validates only when a threshold is set (no absolute bound: it writes no verdict).
+        key = constants.ARTIFACT_PROPERTY_BLESSED_KEY
+        tfma_blessed = blessing.get_int_custom_property(key) == 1 if blessing.has_custom_property(key) else True
+        record["tfma_blessed"] = tfma_blessed
+        _write_json(record, os.path.join(evaluation_uri, GATE_FILE))
+        set_blessed(blessing, tfma_blessed and record["passed"])
+        _record_baseline(blessing, production)
         _write_samples(input_dict, output_dict)
 
     def _as_model_artifact(self, version_dir: str) -> standard_artifacts.Model:
@@ -82,6 +112,63 @@ class Executor(tfx_evaluator.Executor):
         io_utils.copy_dir(version_dir, copy)
         check_baseline(version_dir, copy)
         return model
+
+
+def gate_settings(task: str, spec: EvaluationSpec) -> str:
+    """The Evaluator's `gate` parameter: what `read_gate_settings` reads back in the executor."""
+    import dataclasses
+
+    return json.dumps({"task": task, "evaluation": dataclasses.asdict(spec)}, sort_keys=True)
+
+
+def read_gate_settings(text: str) -> tuple[str, EvaluationSpec]:
+    settings = json.loads(text)
+    return settings["task"], from_dict(EvaluationSpec, settings["evaluation"], "evaluation")
+
+
+def judge_models(
+    task: str, spec: EvaluationSpec, examples: types.Artifact, candidate_dir: str, production_dir: str | None
+) -> dict[str, Any]:
+    """The gate's record for the candidate (and the model in production, if any) on the eval split."""
+    from components.evaluator.scoring import eval_records, score
+
+    records = eval_records(examples)
+    candidate = score(candidate_dir, records, task)
+    production = score(production_dir, records, task) if production_dir else None
+    record = gate.judge(
+        task,
+        gate.resolve_gates(task, spec),
+        candidate,
+        production,
+        spec.baseline_tolerance,
+        spec.bootstrap_samples,
+        spec.confidence,
+    )
+    record["split"] = features.EVAL_SPLIT
+    logging.info("gate on %d eval rows: %s", record["rows"], "; ".join(record["refused_by"]) or "passed")
+    return record
+
+
+def set_blessed(blessing: types.Artifact, blessed: bool) -> None:
+    """The blessing as TFX's Evaluator writes it (executor.py): a BLESSED or NOT_BLESSED file in
+    its dir and the `blessed` property, which TFX's Pusher reads."""
+    from tfx.dsl.io import fileio
+
+    for name in (constants.BLESSED_FILE_NAME, constants.NOT_BLESSED_FILE_NAME):
+        path = os.path.join(blessing.uri, name)
+        if fileio.exists(path):
+            fileio.remove(path)
+    name = constants.BLESSED_FILE_NAME if blessed else constants.NOT_BLESSED_FILE_NAME
+    io_utils.write_string_file(os.path.join(blessing.uri, name), "")
+    value = constants.BLESSED_VALUE if blessed else constants.NOT_BLESSED_VALUE
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY, value)
+
+
+def _write_json(data: dict[str, Any], path: str) -> None:
+    from tfx.dsl.io import fileio
+
+    with fileio.open(path, "w") as f:
+        json.dump(data, f, indent=2)
 
 
 def check_baseline(version_dir: str, saved_model_dir: str) -> None:
@@ -132,19 +219,23 @@ def _record_baseline(blessing: types.Artifact, production: str | None) -> None:
 
 
 class ProductionEvaluator(base_beam_component.BaseBeamComponent):
-    """Evaluates `model` on `examples` with `eval_config`; the baseline is the newest version
-    under `serving_dir`. Outputs `evaluation` and `blessing`, as TFX's Evaluator does."""
+    """Evaluates `model` on the eval split of `examples` with `eval_config`, then judges it with
+    `gate` (`gate_settings`); the baseline is the newest version under `serving_dir`. Outputs
+    `evaluation` and `blessing`, as TFX's Evaluator does."""
 
     SPEC_CLASS = ProductionEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
 
-    def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, eval_config: Any, serving_dir: str):
+    def __init__(
+        self, examples: types.BaseChannel, model: types.BaseChannel, eval_config: Any, serving_dir: str, gate: str
+    ):
         spec = ProductionEvaluatorSpec(
             examples=examples,
             model=model,
             eval_config=eval_config,
-            example_splits="null",
+            example_splits=json.dumps([features.EVAL_SPLIT]),
             serving_dir=serving_dir,
+            gate=gate,
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         )

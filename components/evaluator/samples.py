@@ -15,28 +15,22 @@ from typing import Any
 
 import tensorflow as tf
 from tfx.dsl.io import fileio
-from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
 from components import features
+from components.evaluator.scoring import eval_records
 from components.pusher.predict import class_probability
 
 SAMPLES_FILE = "image_samples.json"
 MAX_SAMPLES = 24
 MAX_SCANNED = 2000
-EVAL_SPLIT = "eval"
 _BATCH = 256
 _MIME = {b"\x89PNG": "image/png", b"\xff\xd8": "image/jpeg", b"GIF8": "image/gif", b"BM": "image/bmp"}
 
 
 def eval_images(examples: Any, limit: int = MAX_SCANNED) -> list[tf.train.Example]:
     """The first `limit` eval examples if they hold images; [] for tabular data."""
-    pattern = os.path.join(artifact_utils.get_split_uri([examples], EVAL_SPLIT), "*")
-    files = fileio.glob(pattern)
-    if not files:
-        return []
-    records = tf.data.TFRecordDataset(sorted(files), compression_type="GZIP").take(limit)
-    parsed = [tf.train.Example.FromString(record.numpy()) for record in records]
+    parsed = [tf.train.Example.FromString(record) for record in eval_records(examples, limit)]
     return parsed if parsed and features.IMAGE in parsed[0].features.feature else []
 
 

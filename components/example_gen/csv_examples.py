@@ -210,17 +210,22 @@ def _CsvToBlocks(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split
 
 class _SplitBlock(beam.DoFn):
     """A block's examples to their output splits, by TFX's own rule (`_PartitionFn`: the hash of
-    the serialized example), as blocks again."""
+    the serialized example, or of one feature's value with `partition_feature_name`, which TFX
+    reads from a parsed example), as blocks again."""
 
     def __init__(self, split_config: example_gen_pb2.SplitConfig):
         self._split_config = split_config
         self._names = [split.name for split in split_config.splits]
         self._buckets = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
+        self._by_feature = bool(split_config.partition_feature_name)
 
     def process(self, block: list[bytes]) -> Iterator[beam.pvalue.TaggedOutput]:
+        import tensorflow as tf
+
         parts: list[list[bytes]] = [[] for _ in self._names]
         for example in block:
-            parts[tfx_base._PartitionFn(example, len(self._buckets), self._buckets, self._split_config)].append(example)
+            record = tf.train.Example.FromString(example) if self._by_feature else example
+            parts[tfx_base._PartitionFn(record, len(self._buckets), self._buckets, self._split_config)].append(example)
         for name, part in zip(self._names, parts):
             if part:
                 yield beam.pvalue.TaggedOutput(name, part)
@@ -254,8 +259,6 @@ class Executor(tfx_csv.Executor):
                 name: pipeline | f"InputToRecord[{split.name}]" >> _CsvToBlocks(exec_properties, split.pattern)
                 for name, split in zip(names, input_config.splits)
             }
-        if split_config.partition_feature_name:
-            raise ValueError("CsvExampleGen: splitting by a feature's value is not supported; split by hash")
         (single,) = input_config.splits
         blocks = pipeline | "InputToRecord" >> _CsvToBlocks(exec_properties, single.pattern)
         parts = blocks | "SplitData" >> beam.ParDo(_SplitBlock(split_config)).with_outputs(*names)

@@ -43,6 +43,38 @@ def check_csv(path: str, label: str, columns: list[str] | None = None) -> list[s
     return header
 
 
+def check_split_key(path: str, key: str) -> None:
+    """`data.split_key` must give every row a value ExampleGen can hash: TFX splits by a feature's
+    value only for integers and text (`_GeneratePartitionKey` in tfx/components/example_gen/
+    base_example_gen_executor.py), and a row without one has no split."""
+    decimals = None
+    for file in csv_files(path):
+        with open(file, newline="", encoding="utf-8") as f:
+            rows = csv.reader(f)
+            header = [column.strip() for column in next(rows)]
+            column = header.index(key)
+            for line, row in enumerate(rows, start=2):
+                if not row:
+                    continue
+                cell = row[column].strip() if column < len(row) else ""
+                if not cell:
+                    raise InputError(f"{file}:{line}: data.split_key column {key!r} is empty; every row needs a value")
+                if decimals is None and _is_number(cell) and not _is_integer(cell):
+                    decimals = f"{file}:{line}: {cell!r}"
+    if decimals:
+        raise InputError(
+            f"{decimals}: data.split_key column {key!r} holds decimal numbers; TFX splits by integers or text only"
+        )
+
+
+def _is_integer(cell: str) -> bool:
+    try:
+        int(cell)
+    except ValueError:
+        return False
+    return True
+
+
 # A column whose filled cells are at least this share numbers is numeric data with typos:
 # CsvExampleGen would silently read all of it as text.
 NUMERIC_SHARE = 0.9

@@ -6,13 +6,14 @@ and array rows, checking that each image decodes). Paths go through `tf.io.gfile
 data works as local folders do.
 
 Layouts, as Keras reads them:
-- `image_folder`: `root/<class>/*.png` (split into train and eval by hash of the path), or
-  pre-split `root/train/<class>/...` with optional `validation/` (the eval split) and `test/`;
-  without `validation/` the train folder is split into train and eval.
-- `npz`: `x_train`, `y_train` and optionally `x_test`, `y_test` (Keras' mnist.npz); x is
-  [n, height, width] or [n, height, width, channels], y holds class ids.
+- `image_folder`: `root/<class>/*.png` (split into train, validation and eval by hash of the
+  path), or pre-split `root/train/<class>/...` with optional `validation/` and `test/` (the eval
+  split the gate judges); a split that is not stored is cut from the train folder.
+- `npz`: `x_train`, `y_train` and optionally `x_test`, `y_test` (Keras' mnist.npz; the test
+  arrays are the eval split); x is [n, height, width] or [n, height, width, channels], y holds
+  class ids.
 - `idx`: a folder of MNIST's `train-images-idx3-ubyte`, `train-labels-idx1-ubyte` and
-  optionally `t10k-*` files (gzipped or not).
+  optionally `t10k-*` files (gzipped or not; t10k is the eval split).
 """
 
 from __future__ import annotations
@@ -46,8 +47,15 @@ class _TensorFlowOnUse:
 tf = _TensorFlowOnUse()
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
-# Pre-split folder -> output split name (Keras calls the eval split "validation").
-PRE_SPLIT_FOLDERS = {"train": "train", "validation": "eval", "test": "test"}
+# Pre-split folder -> output split name: Keras' validation split is the one training watches, its
+# test split the one the gate judges.
+PRE_SPLIT_FOLDERS = {
+    "train": features.TRAIN_SPLIT,
+    "validation": features.VALIDATION_SPLIT,
+    "test": features.EVAL_SPLIT,
+}
+# Array split (npz suffix x_<split>, IDX prefix) -> output split name.
+ARRAY_SPLITS = {"train": features.TRAIN_SPLIT, "test": features.EVAL_SPLIT}
 # IDX file prefix of each split (MNIST's naming).
 IDX_PREFIXES = {"train": "train", "test": "t10k"}
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -67,8 +75,8 @@ class ImageLayout:
 
 
 def output_split_names(stored: list[ImageSplit]) -> list[str]:
-    """ExampleGen's output splits: train and eval always (eval cut from train when not stored), then test."""
-    return ["train", "eval"] + (["test"] if any(split.name == "test" for split in stored) else [])
+    """ExampleGen's output splits: train, validation and eval, those not stored cut from train."""
+    return list(features.SPLITS)
 
 
 def detect_format(path: str) -> str:
@@ -100,12 +108,12 @@ def describe_image_data(path: str, data_format: str, classes: list[str]) -> Imag
     if data_format == "npz":
         arrays = {split: load_arrays(path, "npz", split) for split in _npz_splits(path)}
         root, name = posixpath.split(path) if "://" in path else os.path.split(path)
-        splits = [ImageSplit(split, name, split) for split in arrays]
+        splits = [ImageSplit(ARRAY_SPLITS[split], name, split) for split in arrays]
         return _array_layout(path, root, "npz", splits, arrays, classes)
     if data_format == "idx":
         root = path.rstrip("/")
         arrays = {split: load_arrays(root, "idx", split) for split in _idx_splits(root)}
-        splits = [ImageSplit(split, f"{IDX_PREFIXES[split]}-*", IDX_PREFIXES[split]) for split in arrays]
+        splits = [ImageSplit(ARRAY_SPLITS[split], f"{IDX_PREFIXES[split]}-*", IDX_PREFIXES[split]) for split in arrays]
         return _array_layout(root, root, "idx", splits, arrays, classes)
     raise ValueError(f"not an image format: {data_format}")
 

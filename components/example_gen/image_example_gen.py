@@ -7,14 +7,17 @@ truncated or non-image file never reaches the Trainer: it is skipped and reporte
 (the run summary shows the count and the paths), or the component fails with that list when
 `data.image.bad_images` is `fail` or more than `data.image.max_bad_fraction` of the files are bad.
 
-Splits: stored train/validation/test splits are kept; a train split without a stored eval
-split is divided by a hash of each example's path (`split.train`:`split.eval` buckets), so
+Splits: stored train/validation/test splits are kept (test is the eval split the gate judges);
+the splits that are not stored are cut from the train split by a hash of each example's path
+(`split.train`:`split.validation`:`split.eval` buckets, those of the stored splits left out), so
 an image stays in its split when files are added.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import os
 import posixpath
@@ -46,13 +49,13 @@ ARRAY_CHUNK = 2000  # array rows per Beam element
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-    """Reads every stored split, checks each image, writes train/eval(/test) splits."""
+    """Reads every stored split, checks each image, writes the train, validation and eval splits."""
 
     def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: ExecProperties) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         data = read_settings(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY])
         root = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-        train_buckets, eval_buckets = _buckets(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY])
+        buckets = _buckets(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY])
         artifacts = output_dict[standard_component_specs.EXAMPLES_KEY]
         examples = artifact_utils.get_single_instance(artifacts)
         split_names = image_data.output_split_names(data.splits)
@@ -68,7 +71,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 good, bad, count = read_split(pipeline, root, split, data)
                 total += count
                 bad_collections.append(bad)
-                for name, collection in divide(good, split, data.splits, train_buckets, eval_buckets).items():
+                for name, collection in divide(good, split, data.splits, buckets).items():
                     _ = collection | f"Write[{name}]" >> write_split.WriteSplit(
                         artifact_utils.get_split_uri(artifacts, name), file_format
                     )
@@ -166,15 +169,20 @@ class ReadArrayRows(beam.DoFn):
 
 
 def divide(
-    examples: beam.PCollection, split: ImageSplit, stored: list[ImageSplit], train_buckets: int, eval_buckets: int
+    examples: beam.PCollection, split: ImageSplit, stored: list[ImageSplit], buckets: dict[str, int]
 ) -> dict[str, beam.PCollection]:
-    """A stored train split without a stored eval split becomes train and eval by path hash."""
-    if split.name != "train" or any(other.name == "eval" for other in stored):
+    """The stored train split, divided by path hash into train and each output split not stored."""
+    if split.name != features.TRAIN_SPLIT:
         return {split.name: examples}
-    train, evaluation = examples | "DivideTrain" >> beam.Partition(
-        lambda example, _: int(_bucket(example, train_buckets + eval_buckets) >= train_buckets), 2
+    kept = {split.name for split in stored}
+    names = [name for name in buckets if name == features.TRAIN_SPLIT or name not in kept]
+    if len(names) == 1:
+        return {split.name: examples}
+    bounds = list(itertools.accumulate(buckets[name] for name in names))
+    parts = examples | "DivideTrain" >> beam.Partition(
+        lambda example, _: bisect.bisect(bounds, _bucket(example, bounds[-1])), len(names)
     )
-    return {"train": train, "eval": evaluation}
+    return dict(zip(names, parts))
 
 
 def _bucket(example: Any, buckets: int) -> int:
@@ -225,11 +233,10 @@ def _bad(path: str, reason: str) -> dict[str, str]:
     return {"path": path, "reason": reason}
 
 
-def _buckets(output_config_json: str) -> tuple[int, int]:
+def _buckets(output_config_json: str) -> dict[str, int]:
     output_config = example_gen_pb2.Output()
     proto_utils.json_to_proto(output_config_json, output_config)
-    buckets = {split.name: split.hash_buckets for split in output_config.split_config.splits}
-    return buckets.get("train", 2), buckets.get("eval", 1)
+    return {split.name: split.hash_buckets for split in output_config.split_config.splits}
 
 
 def settings_config(data: DataSpec) -> example_gen_pb2.CustomConfig:
@@ -257,7 +264,7 @@ class ImageExampleGen(FileBasedExampleGen):
 
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
 
-    def __init__(self, input_base: Any, data: DataSpec, train_buckets: int, eval_buckets: int):
+    def __init__(self, input_base: Any, data: DataSpec, buckets: dict[str, int]):
         super().__init__(
             input_base=input_base,
             input_config=example_gen_pb2.Input(
@@ -266,8 +273,8 @@ class ImageExampleGen(FileBasedExampleGen):
             output_config=example_gen_pb2.Output(
                 split_config=example_gen_pb2.SplitConfig(
                     splits=[
-                        example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=train_buckets),
-                        example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
+                        example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=count)
+                        for name, count in buckets.items()
                     ]
                 )
             ),

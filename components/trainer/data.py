@@ -144,7 +144,8 @@ def trainer_input(
     training: TrainingSpec,
     placement: Placement,
 ) -> TrainerInput:
-    """Both splits in memory when they fit in `training.in_memory_mb`, else streamed from the files.
+    """Train and validation in memory when they fit in `training.in_memory_mb`, else streamed from
+    the files (`eval_files` are the validation split's: TFX's name for what the Trainer watches).
 
     The train split is read first; a split that passes the limit stops being read there, so a
     too-large input costs one read of `in_memory_mb`, not of the whole split."""
@@ -168,7 +169,7 @@ def trainer_input(
         reader = make_dataset(eval_files, data_accessor, transform_output, READ_BATCH, None)
         validation = InMemorySplit.read(reader, limit - train.nbytes)
     if train is None or validation is None:
-        return streamed(f"train and eval are over training.in_memory_mb ({training.in_memory_mb} MB)")
+        return streamed(f"train and validation are over training.in_memory_mb ({training.in_memory_mb} MB)")
     if not (train.rows and validation.rows):
         return streamed("a split has no rows")
     return TrainerInput(
@@ -176,7 +177,7 @@ def trainer_input(
         validation.dataset(global_batch),
         {
             "source": "memory",
-            "rows": {"train": train.rows, "eval": validation.rows},
+            "rows": {"train": train.rows, "validation": validation.rows},
             "megabytes": round((train.nbytes + validation.nbytes) / MEGABYTE, 3),
             "steps_per_execution": training.steps_per_execution,
         },

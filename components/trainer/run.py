@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -56,6 +57,17 @@ def trainer_settings(data: DataSpec, model: ModelSpec, training: TrainingSpec) -
         "data": dataclasses.asdict(data),
         "model": dataclasses.asdict(model),
         "training": dataclasses.asdict(training),
+    }
+
+
+def training_splits() -> dict[str, Any]:
+    """The Trainer's (and Tuner's) `train_args` and `eval_args`: fit the train split, watch the
+    validation split. The eval split, which the Evaluator gates on, takes no part in training."""
+    from tfx.proto import trainer_pb2
+
+    return {
+        "train_args": trainer_pb2.TrainArgs(splits=[features.TRAIN_SPLIT]),
+        "eval_args": trainer_pb2.EvalArgs(splits=[features.VALIDATION_SPLIT]),
     }
 
 
@@ -107,6 +119,8 @@ def run_fn(fn_args: FnArgs) -> None:
         "fit_seconds": round(time.monotonic() - fit_started, 3),
         "class_names": class_names or None,
         "tuned_settings": tuned or None,
+        # What early stopping watched: the split of the files TFX handed over as eval_files.
+        "early_stopping_split": split_of(fn_args.eval_files),
     }
     write_history(history, stopper, run_dir, context)
     line = linear_weights(model, transform_output, task, data.label)
@@ -119,6 +133,12 @@ def run_fn(fn_args: FnArgs) -> None:
         log.info("exported the model to %s", serving_dir)
     else:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def split_of(files: list[str]) -> str | None:
+    """The split name of TFX's split dirs (`.../Split-validation/*`), or None when they differ."""
+    names = {match.group(1) for match in (re.search(r"Split-([^/\\]+)", file) for file in files) if match}
+    return names.pop() if len(names) == 1 else None
 
 
 def save_options(placement: Placement) -> tf.saved_model.SaveOptions:

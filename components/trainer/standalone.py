@@ -20,10 +20,12 @@ import json
 import sys
 from typing import Any
 
+from google.protobuf import json_format
 from tfx.components.trainer import fn_args_utils
 from tfx.types import artifact_utils, standard_artifacts
 
-from components.trainer.run import run_fn, trainer_settings
+from components import features
+from components.trainer.run import run_fn, trainer_settings, training_splits
 
 
 def trainer_spec(
@@ -42,12 +44,13 @@ def trainer_spec(
 def fn_args_from(spec: dict[str, Any]) -> fn_args_utils.FnArgs:
     examples = standard_artifacts.Examples()
     examples.uri = spec["transformed_examples"]
-    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    examples.split_names = artifact_utils.encode_split_names(list(features.SPLITS))
     graph = standard_artifacts.TransformGraph()
     graph.uri = spec["transform_graph"]
+    splits = {key: json_format.MessageToJson(value) for key, value in training_splits().items()}
     fn_args = fn_args_utils.get_common_fn_args(
         {"examples": [examples], "transform_graph": [graph]},
-        {"train_args": "{}", "eval_args": "{}", "custom_config": json.dumps(spec["custom_config"])},
+        {**splits, "custom_config": json.dumps(spec["custom_config"])},
     )
     fn_args.serving_model_dir = spec["serving_model_dir"]
     fn_args.model_run_dir = spec["model_run_dir"]

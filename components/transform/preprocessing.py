@@ -40,14 +40,15 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
 
 
 def feature_keys(inputs: dict[str, Any], spec: DataSpec) -> list[str]:
-    """The raw columns that are model features: `data.features`, or all but label and excluded."""
+    """The raw columns that are model features: `data.features`, or all but the label, the
+    excluded columns and the split key (an id: what decides a row's split tells nothing of it)."""
     for key in ("features", "exclude"):
         unknown = sorted(set(getattr(spec, key)) - set(inputs))
         if unknown:
             raise ValueError(f"data.{key} names columns not in the data: {', '.join(unknown)}")
     if spec.features:
         return sorted(spec.features)
-    return sorted(key for key in inputs if key != spec.label and key not in spec.exclude)
+    return sorted(key for key in inputs if key not in (spec.label, spec.split_key) and key not in spec.exclude)
 
 
 def _to_dense(value: tf.SparseTensor | tf.Tensor, default: Any) -> tf.Tensor:

@@ -1,9 +1,10 @@
 """TFX Tuner's `tuner_fn`: a KerasTuner search over the space (space.py) in which every trial is
 scored by k-fold cross-validation on the train split.
 
-The eval split is what the Evaluator gates on and what the Trainer early-stops on; scoring
-trials on it too would pick the values that fit those few rows best and report an optimistic
-figure. Cross-validation on the train split keeps the eval split unseen until the Evaluator.
+The eval split is what the Evaluator gates on, and no training decision may see it; the
+validation split is what the Trainer early-stops on. Scoring trials on either would pick the
+values that fit those few rows best and report an optimistic figure: cross-validation on the
+train split leaves both to what they are for. The split the folds came from is recorded (`split`).
 A trial trains one model per fold, each with early stopping, and scores the mean of the folds'
 best validation loss (without the L2 penalty, as the Evaluator measures it) or accuracy.
 
@@ -32,7 +33,7 @@ from components.trainer.data import READ_BATCH, InMemorySplit, make_dataset, use
 from components.trainer.distribution import Placement, choose_strategy
 from components.trainer.models import build_model
 from components.trainer.models.inputs import InputSpec, TaskSpec
-from components.trainer.run import input_spec, read_settings, task_spec
+from components.trainer.run import input_spec, read_settings, split_of, task_spec
 from components.tuner.space import Space, apply_values, choice_values, setting_value, trial_settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     task, _ = task_spec(transform_output, data, reader)
     folds = FoldData.read(reader, tuning.folds)
     search = TrialRunner(input_spec(transform_output), task, model, training, tuning, placement, folds)
-    tuner = CrossValidationTuner(make_oracle(tuning, tuning.space), search, directory=fn_args.working_dir)
+    tuner = CrossValidationTuner(
+        make_oracle(tuning, tuning.space), search, directory=fn_args.working_dir, split=split_of(fn_args.train_files)
+    )
     # verbose 0: KerasTuner's oracle prints no trial tables; each trial is logged (run_trial).
     return TunerFnResult(tuner=tuner, fit_kwargs={"verbose": 0})
 
@@ -191,9 +194,12 @@ class CrossValidationTuner(base_tuner.BaseTuner):
     `records` keeps every trial: its settings, score, per-fold best epochs and seconds, for the
     run summary (TFX's own tuner_results.json keeps only completed trials' scores)."""
 
-    def __init__(self, oracle: keras_tuner.Oracle, runner: TrialRunner, directory: str) -> None:
+    def __init__(
+        self, oracle: keras_tuner.Oracle, runner: TrialRunner, directory: str, split: str | None = None
+    ) -> None:
         super().__init__(oracle, directory=directory, project_name="search", overwrite=True)
         self.runner = runner
+        self.split = split  # the split the folds are cut from
         self.space = {hp.name: hp.values for hp in oracle.hyperparameters.space}
         self.records: list[dict[str, Any]] = []
         self.stopped_by = "max_trials"
@@ -250,6 +256,7 @@ class CrossValidationTuner(base_tuner.BaseTuner):
             "objective": objective.name,
             "direction": objective.direction,
             "folds": self.runner.tuning.folds,
+            "split": self.split,
             "rows": self.runner.data.rows,
             "seconds": _since(self.started),
             "stopped_by": self.stopped_by,
