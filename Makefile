@@ -51,6 +51,7 @@ bench: venv
 	$(BIN)/python bench/seed_spread.py
 	$(BIN)/python bench/spec_execution.py
 	$(BIN)/python bench/fast_answers.py
+	$(BIN)/python bench/gate_rates.py
 
 clean:
 	rm -rf output

@@ -82,7 +82,8 @@ def test_report_shows_eval_images_with_their_classes_misclassified_first(folder_
     right = [sample["true"] for sample in samples if sample["correct"]]
     assert len(set(right[:10])) == min(10, len(right))  # the correct ones class by class, not all 0s
     for sample in samples:
-        assert sample["path"].startswith("train/") and sample["path"].split("/")[1] == sample["true"]
+        # the eval split is the stored test/ folder (components/example_gen/image_data.py)
+        assert sample["path"].startswith("test/") and sample["path"].split("/")[1] == sample["true"]
         assert (sample["true"] == sample["predicted"]) == sample["correct"]
         assert sample["image"].startswith("data:image/png;base64,")
     page = Path(run.summary["report_file"]).read_text()

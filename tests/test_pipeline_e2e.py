@@ -77,7 +77,8 @@ def test_default_recipe_is_blessed_and_pushed(penguins):
     assert loss["metric"] == "sparse_categorical_crossentropy" and loss["value"] <= loss["upper_bound"] == 0.3
     assert accuracy["value"] >= accuracy["lower_bound"] == 0.9
     assert loss["passed"] and accuracy["passed"]
-    assert 90 <= summary["metrics"]["example_count"] <= 150  # ~1/3 of 344 rows by hash split
+    assert 50 <= summary["metrics"]["example_count"] <= 90  # ~1/5 of 344 rows by hash split
+    assert summary["metrics"]["split"] == "eval" and summary["training"]["early_stopping_split"] == "validation"
 
 
 def test_every_component_ran_and_was_timed(penguins):
@@ -105,8 +106,9 @@ def test_training_history_and_tensorboard_logs_are_written(penguins):
     # epoch improves on it by that much, and no epoch is much better.
     assert all(later > val_loss[kept] - min_delta for later in val_loss[kept + 1 :])
     assert val_loss[kept] <= min(val_loss) + min_delta
-    # the restored best epoch is what TFMA evaluated on the same eval split
-    assert penguins.summary["metrics"]["loss"]["value"] == pytest.approx(
+    # early stopping watched the validation split, the gate the eval split: two figures
+    assert training["early_stopping_split"] == "validation"
+    assert penguins.summary["metrics"]["loss"]["value"] != pytest.approx(
         training["kept_epoch_metrics"]["val_loss"], rel=0.02
     )
     assert list(Path(training["tensorboard_dir"]).rglob("events.out.tfevents.*"))
@@ -342,7 +344,7 @@ def test_regression_recipe_reports_mae_in_grams(tmp_path):
 
 def test_example_validator_findings_are_in_the_summary(penguins):
     # the shipped penguins data matches the schema inferred from it: no anomalies, both splits read
-    assert penguins.summary["anomalies"] == {"train": [], "eval": []}
+    assert penguins.summary["anomalies"] == {"train": [], "validation": [], "eval": []}
 
 
 # Recipes not run above: each must run end to end and push. Two epochs cannot reach the

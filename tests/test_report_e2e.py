@@ -38,11 +38,13 @@ def test_report_shows_the_gate_decision_as_the_evaluator_made_it(penguins):
     for role in ("loss", "accuracy"):
         metric = penguins.summary["metrics"][role]
         row = cells(page, f"{role} ({metric['metric']})")
-        bound = metric.get("upper_bound", metric.get("lower_bound"))
+        bound = metric["upper_bound"] if role == "loss" else metric["lower_bound"]
         assert row[0] == f"{'≤' if role == 'loss' else '≥'} {bound:.4g}"
         assert row[1] == f"{metric['value']:.4f}"
         assert row[2] == "none yet (nothing pushed)"
+        assert row[3] == "nothing to compare with"
         assert row[4] == "pass"
+    assert "Judged on the eval split" in page and "Early stopping watched the validation split" in page
 
 
 def test_report_marks_the_stop_and_kept_epochs_under_the_learning_curves(penguins):
@@ -95,11 +97,15 @@ def test_runs_lists_the_run_from_ml_metadata(penguins):
     code, printed = cli("runs", "--pipeline-root", str(Path(penguins.summary["summary_file"]).parents[2]))
     assert code == 0
     head, rule, *rows = printed.splitlines()
-    assert head.split() == ["started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed", "version"]
+    assert head.split() == [
+        *("started", "pipeline", "run", "state", "loss", "accuracy", "blessed", "pushed", "version", "other", "metrics")
+    ]
     first = next(row for row in rows if penguins.summary["run_id"] in row)
     metrics = penguins.summary["metrics"]
     assert f"{metrics['loss']['value']:.4f}" in first and f"{metrics['accuracy']['value']:.4f}" in first
-    assert " complete " in first and " yes " in first and first.endswith(penguins.summary["pushed_model_dir"])
+    assert " complete " in first and " yes " in first
+    assert penguins.summary["pushed_model_dir"] in first
+    assert first.endswith(f"macro_f1 {metrics['macro_f1']['value']:.4f}")
 
 
 def test_runs_json_lists_the_run_for_scripts(penguins):

@@ -62,7 +62,10 @@ def test_the_report_compares_the_candidate_with_production(tuned):
     metrics = tuned.summary["metrics"]
     row = cells(section, "loss (sparse_categorical_crossentropy)")
     assert row[0] == f"{metrics['loss']['value']:.4f}" and row[1] == f"{metrics['loss']['baseline']:.4f}"
-    assert row[2] == f"{metrics['loss']['value'] - metrics['loss']['baseline']:+.4f}"
+    comparison = metrics["loss"]["comparison"]
+    low, high = comparison["interval"]
+    assert row[2].startswith(f"loss {metrics['loss']['value'] - metrics['loss']['baseline']:+.4f}, 95% interval ")
+    assert f"[{low:+.4f}, {high:+.4f}]" in row[2]
     assert 'id="matrix-candidate"' in section and 'id="matrix-production"' in section
     changes = section[section.index('<div id="config-changes">') :]
     data_row = cells(changes, "data")

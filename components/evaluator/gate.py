@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from components.settings import ConfigError, EvaluationSpec
+from components.settings import ConfigError, EvaluationSpec, MetricGate
 
 EPSILON = 1e-7  # Keras' clip of probabilities in its cross-entropies, which TFMA computes with
 THRESHOLD = 0.5  # binary decisions: Keras' BinaryAccuracy, TFMA's Precision/Recall defaults
@@ -306,21 +306,22 @@ def resolve_gates(task: str, spec: EvaluationSpec) -> list[MetricBound]:
         raise ConfigError(f"evaluation.metrics.{unknown[0]}: no such metric for task {task}; one of {', '.join(names)}")
     if spec.min_accuracy is not None and ACCURACY not in names:
         raise ConfigError(f"evaluation.min_accuracy: applies to classification, but data.task is {task}")
-    shortcuts = {LOSS: ("max_loss", spec.max_loss, "max"), ACCURACY: ("min_accuracy", spec.min_accuracy, "min")}
     gates = []
     for name in names:
-        configured = spec.metrics.get(name)
-        lower = configured.min if configured else None
-        upper = configured.max if configured else None
-        if name in shortcuts:
-            key, bound, side = shortcuts[name]
-            if bound is not None and (lower if side == "min" else upper) is not None:
-                raise ConfigError(f"evaluation.metrics.{name}.{side}: evaluation.{key} sets it already; set one")
-            lower, upper = (bound, upper) if side == "min" else (lower, bound if bound is not None else upper)
+        configured = spec.metrics.get(name) or MetricGate()
+        lower, upper = configured.min, configured.max
+        if name == LOSS and spec.max_loss is not None:
+            if upper is not None:
+                raise ConfigError("evaluation.metrics.loss.max: evaluation.max_loss sets it already; set one")
+            upper = spec.max_loss
+        if name == ACCURACY and spec.min_accuracy is not None:
+            if lower is not None:
+                raise ConfigError("evaluation.metrics.accuracy.min: evaluation.min_accuracy sets it already; set one")
+            lower = spec.min_accuracy
         if lower is not None and upper is not None and lower > upper:
             raise ConfigError(f"evaluation.metrics.{name}: min {lower} is above max {upper}")
-        wanted = configured.no_regression if configured and configured.no_regression is not None else None
-        gates.append(MetricBound(name, lower, upper, name in NO_REGRESSION_BY_DEFAULT if wanted is None else wanted))
+        compared = name in NO_REGRESSION_BY_DEFAULT if configured.no_regression is None else configured.no_regression
+        gates.append(MetricBound(name, lower, upper, compared))
     return gates
 
 

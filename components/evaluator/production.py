@@ -84,9 +84,9 @@ class Executor(tfx_evaluator.Executor):
         else:
             logging.info("no model under %s yet: gating on the absolute bounds only", serving_dir)
         super().Do(input_dict, output_dict, exec_properties)
-        blessing = artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY])
-        evaluation_uri = artifact_utils.get_single_instance(output_dict[standard_component_specs.EVALUATION_KEY]).uri
         single = artifact_utils.get_single_instance
+        blessing = single(output_dict[standard_component_specs.BLESSING_KEY])
+        evaluation_uri = single(output_dict[standard_component_specs.EVALUATION_KEY]).uri
         record = judge_models(
             task,
             spec,

@@ -59,20 +59,12 @@ def check_split_key(path: str, key: str) -> None:
                 cell = row[column].strip() if column < len(row) else ""
                 if not cell:
                     raise InputError(f"{file}:{line}: data.split_key column {key!r} is empty; every row needs a value")
-                if decimals is None and _is_number(cell) and not _is_integer(cell):
+                if decimals is None and _is_number(cell) and not _is_number(cell, int):
                     decimals = f"{file}:{line}: {cell!r}"
     if decimals:
         raise InputError(
             f"{decimals}: data.split_key column {key!r} holds decimal numbers; TFX splits by integers or text only"
         )
-
-
-def _is_integer(cell: str) -> bool:
-    try:
-        int(cell)
-    except ValueError:
-        return False
-    return True
 
 
 # A column whose filled cells are at least this share numbers is numeric data with typos:
@@ -231,9 +223,10 @@ def text_blocks(stream: BinaryIO, names: list[str]) -> Iterator[pa.RecordBatch]:
     )
 
 
-def _is_number(cell: str) -> bool:
+def _is_number(cell: str, kind: type = float) -> bool:
+    """Whether `kind` (float, or int) reads the cell as Python does."""
     try:
-        float(cell)
+        kind(cell)
     except ValueError:
         return False
     return True
