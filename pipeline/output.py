@@ -35,10 +35,7 @@ def run_banner(prepared: Prepared) -> str:
     if prepared.positive_class:
         lines.append(f"  positive class (probability 1, precision/recall/F1): {prepared.positive_class}")
     if prepared.eval_rows is not None:
-        share = config.split.share("eval")
-        lines.append(
-            f"  judged on the eval split: {share:.0%} of the rows (about {prepared.eval_rows}), unseen in training"
-        )
+        lines.append(f"  judged on the eval split (about {prepared.eval_rows} rows), unseen in training")
         warning = too_small_warning(prepared.eval_rows)
         if warning:
             lines.append(f"  warning: {warning}")

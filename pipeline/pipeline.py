@@ -37,6 +37,7 @@ from components.evaluator.anomalies import AnomaliesGate
 from components.evaluator.evaluation import eval_config
 from components.evaluator.production import ProductionEvaluator, gate_settings
 from components.example_gen import csv_examples
+from components.example_gen.csv_input import stored_splits
 from components.example_gen.image_example_gen import ImageExampleGen
 from components.pusher.push import Executor as StagingPusherExecutor
 from components.settings import ResourceRequest, RunConfig
@@ -165,10 +166,20 @@ def create_pipeline(config: RunConfig) -> Pipeline:
 
 def _example_gen(config: RunConfig, input_base: str | RuntimeParameter):
     """CsvExampleGen for CSV data (one input split, hash-split 3:1:1 into train, validation and
-    eval, by the whole row or by `data.split_key`; our columnar reader, the same examples as
-    TFX's); ImageExampleGen for images."""
+    eval, by the whole row or by `data.split_key`; or a folder's stored train/, validation/ and
+    test/ splits kept; our columnar reader, the same examples as TFX's); ImageExampleGen for images."""
     if config.data.is_image:
         return ImageExampleGen(input_base, config.data, config.split.buckets)
+    stored = stored_splits(config.data.path) if "://" not in config.data.path else None
+    if stored:  # pre-split: each stored split is an output split, as it is
+        return csv_examples.CsvExampleGen(
+            input_base=input_base,
+            input_config=example_gen_pb2.Input(
+                splits=[
+                    example_gen_pb2.Input.Split(name=name, pattern=f"{folder}/*.csv") for name, folder in stored.items()
+                ]
+            ),
+        )
     return csv_examples.CsvExampleGen(
         input_base=input_base,
         input_config=example_gen_pb2.Input(

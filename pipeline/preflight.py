@@ -114,7 +114,7 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
     if config.runner.kind != "kubeflow":
         beam = choose_beam(config.runner, rows)
         gated = dataclasses.replace(gated, runner=dataclasses.replace(config.runner, beam_args=beam.args))
-    eval_rows = round(rows * config.split.share(EVAL_SPLIT)) if rows is not None and not _stored_eval(config) else None
+    eval_rows = _eval_rows(config, local, rows)
     return Prepared(
         gated,
         what,
@@ -127,9 +127,19 @@ def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = Fa
     )
 
 
-def _stored_eval(config: RunConfig) -> bool:
-    """Image data with its own eval split (a test/ folder or test arrays): its size is its own."""
-    return any(split.name == EVAL_SPLIT for split in config.data.splits)
+def _eval_rows(config: RunConfig, local: Any, rows: int | None) -> int | None:
+    """About how many rows the gate will judge: the eval split's share of the rows, or a stored
+    eval split's own rows (CSV); None where that cannot be known here (stored image splits, or
+    data this machine cannot read)."""
+    if rows is None or any(split.name == EVAL_SPLIT for split in config.data.splits):
+        return None
+    if not config.data.is_image:
+        from components.example_gen.csv_input import stored_eval_rows
+
+        stored = stored_eval_rows(local.path)
+        if stored is not None:
+            return stored
+    return round(rows * config.split.share(EVAL_SPLIT))
 
 
 def positive_class(classes: list[str], counts: Counter | None) -> str | None:

@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 
 from components.example_gen import csv_input
@@ -145,3 +147,15 @@ def test_a_split_key_must_be_filled_and_hold_integers_or_text(tmp_path):
     decimals.write_text("id,x,label\n1,1.5,a\n2,2,b\n")
     with pytest.raises(InputError, match=r"decimals.csv:2: '1.5': data.split_key column 'x' holds decimal numbers"):
         csv_input.check_split_key(str(decimals), "x")
+
+
+def test_a_folder_pre_split_into_train_validation_and_test_keeps_its_splits(tmp_path):
+    for folder, rows in (("train", 3), ("validation", 2), ("test", 2)):
+        write_csv(tmp_path / folder / "part.csv", ["x", "label"], [[i, "ab"[i % 2]] for i in range(rows)])
+    assert csv_input.stored_splits(str(tmp_path)) == {"train": "train", "validation": "validation", "eval": "test"}
+    assert len(csv_input.csv_files(str(tmp_path))) == 3 and csv_input.stored_eval_rows(str(tmp_path)) == 2
+    assert sorted(check_rows(str(tmp_path), "label", "binary")) == ["a"] * 4 + ["b"] * 3
+    assert csv_input.stored_splits(str(tmp_path / "train")) is None  # a plain folder of CSVs
+    shutil.rmtree(tmp_path / "validation")
+    with pytest.raises(InputError, match=r"needs train/, validation/ and test/ \(or eval/\) .*; validation is missing"):
+        csv_input.stored_splits(str(tmp_path))

@@ -91,3 +91,28 @@ def test_penguin_retrains_are_pushed_and_a_two_epoch_model_exits_3(tmp_path):
     assert kept != pytest.approx(summary["metrics"]["loss"]["value"], abs=1e-6)
     report = Path(summary["summary_file"]).with_name("report.html").read_text()
     assert "95% interval" in report and "Early stopping watched the validation split" in report
+
+
+def test_pre_split_csv_folders_keep_their_splits_and_the_gate_judges_test(tmp_path):
+    """train/, validation/ and test/ folders of CSVs: ExampleGen keeps them as the three splits,
+    early stopping watches validation/, and the gate judges exactly the rows of test/."""
+    lines = gate_rates.PENGUINS.read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    which = {0: "train", 1: "train", 2: "train", 3: "validation", 4: "test"}  # the rows are sorted by species
+    folders = {name: [row for i, row in enumerate(rows) if which[i % 5] == name] for name in set(which.values())}
+    for folder, part in folders.items():
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        (tmp_path / "data" / folder / "part.csv").write_text("\n".join([header, *part]) + "\n")
+    run = run_cli(
+        tmp_path,
+        *("--data", str(tmp_path / "data"), "--label", "species", "--task", "multiclass", "--epochs", "5"),
+        *("--set", "evaluation.max_loss=2", "--set", "evaluation.min_accuracy=0.3"),
+    )
+    assert run.exit_code == 0, run.printed
+    assert f"judged on the eval split (about {len(folders['test'])} rows)" in run.printed
+    assert run.summary["metrics"]["example_count"] == len(folders["test"])
+    assert run.summary["training"]["early_stopping_split"] == "validation"
+    assert run.summary["training"]["input"]["rows"] == {
+        "train": len(folders["train"]),
+        "validation": len(folders["validation"]),
+    }

@@ -13,11 +13,51 @@ import pyarrow.csv as pa_csv
 
 from components.settings import InputError
 
+# Pre-split CSV data: a folder of one sub-folder per split, each holding *.csv files. Keras calls
+# the held-out split `test`; TFX calls it `eval`: either names the split the gate judges.
+PRE_SPLIT_FOLDERS = {"train": "train", "validation": "validation", "test": "eval", "eval": "eval"}
+
+
+def stored_splits(path: str) -> dict[str, str] | None:
+    """Output split name -> sub-folder, for a folder pre-split into train/, validation/ and test/
+    (or eval/) of CSV files; None for a file or a plain folder of CSVs. All three must be there:
+    ExampleGen keeps stored splits as they are or hash-splits one input, not both at once."""
+    if not os.path.isdir(path) or glob.glob(os.path.join(path, "*.csv")):
+        return None
+    found = {
+        PRE_SPLIT_FOLDERS[name]: name
+        for name in sorted(os.listdir(path))
+        if name in PRE_SPLIT_FOLDERS and glob.glob(os.path.join(path, name, "*.csv"))
+    }
+    if not found:
+        return None
+    missing = [name for name in ("train", "validation", "eval") if name not in found]
+    if missing:
+        raise InputError(
+            f"{path}: pre-split CSV data needs train/, validation/ and test/ (or eval/) folders of CSV "
+            f"files; {', '.join(missing)} is missing (or give one folder of CSVs to split by hash)"
+        )
+    return {name: found[name] for name in ("train", "validation", "eval")}
+
+
+def stored_eval_rows(path: str) -> int | None:
+    """The data rows of a pre-split folder's eval split (None when the data is not pre-split)."""
+    splits = stored_splits(path)
+    if not splits:
+        return None
+    rows = 0
+    for file in sorted(glob.glob(os.path.join(path, splits["eval"], "*.csv"))):
+        with open(file, newline="", encoding="utf-8") as f:
+            rows += sum(1 for row in csv.reader(f) if row) - 1
+    return rows
+
 
 def csv_files(path: str) -> list[str]:
-    """The CSV file, or the *.csv files of a folder, that ExampleGen will read."""
+    """The CSV file, the *.csv files of a folder, or those of its split folders, that ExampleGen reads."""
     if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(path, "*.csv")))
+        splits = stored_splits(path)
+        folders = [os.path.join(path, folder) for folder in splits.values()] if splits else [path]
+        files = sorted(file for folder in folders for file in glob.glob(os.path.join(folder, "*.csv")))
         if not files:
             raise InputError(f"{path}: the folder has no *.csv files")
         return files

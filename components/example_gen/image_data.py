@@ -92,13 +92,23 @@ def detect_format(path: str) -> str:
         names = tf.io.gfile.listdir(path)
     except tf.errors.OpError:
         return "csv"
-    if any(name.endswith(".csv") for name in names):
+    if any(name.endswith(".csv") for name in names) or _csv_split_folders(path, names):
         return "csv"
     if any("-idx" in name and "-ubyte" in name for name in names):
         return "idx"
     if _sub_folders(path):
         return "image_folder"
     raise InputError(f"{path}: holds no CSV files, IDX files or class sub-folders; see docs/data.md for the layouts")
+
+
+def _csv_split_folders(path: str, names: list[str]) -> bool:
+    """A folder pre-split into train/... folders of CSV files (components/example_gen/csv_input.py)."""
+    return any(
+        name.rstrip("/") in ("train", "validation", "test", "eval")
+        and any(file.endswith(".csv") for file in tf.io.gfile.listdir(join(path, name.rstrip("/"))))
+        for name in names
+        if tf.io.gfile.isdir(join(path, name.rstrip("/")))
+    )
 
 
 def describe_image_data(path: str, data_format: str, classes: list[str]) -> ImageLayout:
