@@ -79,6 +79,13 @@ def test_default_recipe_is_blessed_and_pushed(penguins):
     assert loss["passed"] and accuracy["passed"]
     assert 50 <= summary["metrics"]["example_count"] <= 90  # ~1/5 of 344 rows by hash split
     assert summary["metrics"]["split"] == "eval" and summary["training"]["early_stopping_split"] == "validation"
+    # The gate's own figures (components/evaluator/gate.py) are TFMA's, on the same eval examples.
+    from components.evaluator.evaluation import overall_metrics
+
+    tfma_values = overall_metrics(summary["artifacts"]["evaluation"])
+    assert loss["value"] == pytest.approx(tfma_values[("sparse_categorical_crossentropy", False)], abs=1e-6)
+    assert accuracy["value"] == pytest.approx(tfma_values[("sparse_categorical_accuracy", False)], abs=1e-6)
+    assert summary["metrics"]["example_count"] == tfma_values[("example_count", False)]
 
 
 def test_every_component_ran_and_was_timed(penguins):
