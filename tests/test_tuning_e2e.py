@@ -23,6 +23,10 @@ def test_the_tuner_runs_its_trials_before_the_trainer(tuned):
     assert summary["components"]["Tuner"]["state"] == "COMPLETE"
     tuning = summary["tuning"]
     assert tuning["algorithm"] == "random" and tuning["folds"] == 2 and tuning["stopped_by"] == "max_trials"
+    # The trials' folds are cut from the train split (the files TFX handed the Tuner), and the
+    # Trainer's early stopping watched validation: neither read the eval split the gate judges.
+    assert tuning["split"] == "train"
+    assert summary["training"]["early_stopping_split"] == "validation" and summary["metrics"]["split"] == "eval"
     assert [trial["trial"] for trial in tuning["trials"]] == [1, 2]
     for trial in tuning["trials"]:
         assert trial["status"] == "completed" and set(trial["settings"]) == set(tuning["space"])
