@@ -151,8 +151,8 @@ def positive_class(classes: list[str], counts: Counter | None) -> str | None:
         return None
     (first, n_first), (second, n_second) = counts.most_common()
     if n_first == n_second:
-        return f"{second!r} or {first!r} (equally frequent: set data.classes to choose)"
-    return repr(second)
+        return f"{second} or {first} (equally frequent: set data.classes to choose)"
+    return second
 
 
 def inputs_fingerprint(config: RunConfig) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 
 from components.evaluator.trivial_model import default_min_accuracy
 from conftest import REPO, write_csv
-from pipeline import output
+from pipeline import output, preflight
 from pipeline.config import DEFAULT_RECIPE, load_config
 from pipeline.preflight import UpToDate, inputs_fingerprint, prepare, record_completed_run
 
@@ -112,3 +112,14 @@ def test_a_completed_runs_inputs_make_the_same_command_up_to_date_unless_forced(
     assert again.up_to_date == UpToDate("r1", str(summary_file)) and again.data == ""  # the data was not read
     assert prepare(None, overrides, force=True).up_to_date is None
     assert prepare(None, {**overrides, "training.epochs": 5}).up_to_date is None
+
+
+def test_the_positive_class_is_the_second_listed_or_the_less_frequent_label():
+    from collections import Counter
+
+    assert preflight.positive_class(["benign", "malignant"], None) == "malignant"
+    assert preflight.positive_class([], Counter({"B": 357, "M": 212})) == "M"
+    assert "equally frequent: set data.classes" in preflight.positive_class([], Counter({"x": 3, "y": 3}))
+    banner = output.run_banner(preflight.prepare(str(REPO / "configs" / "breast_cancer.yaml"), {}, force=True))
+    assert "  positive class (probability 1, precision/recall/F1): malignant" in banner
+    assert "  judged on the eval split (about 114 rows), unseen in training" in banner

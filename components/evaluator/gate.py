@@ -344,10 +344,10 @@ def judge(
     )
     metrics, refused_by = {}, []
     for gate in gates:
-        spec = metric(task, gate.name)
+        definition = metric(task, gate.name)
         found = value(task, gate.name, candidate)
         entry = {
-            "metric": spec.title,
+            "metric": definition.title,
             "value": found,
             "baseline": value(task, gate.name, production) if production is not None else None,
             "lower_bound": gate.lower,
@@ -362,7 +362,7 @@ def judge(
             reasons.append(f"{gate.name} {found:.4f} is above its bound {gate.upper:g} by {found - gate.upper:.4f}")
         difference = differences.get(gate.name)
         if difference is not None:
-            worse = worse_beyond_chance(spec.higher_is_better, difference, tolerance)
+            worse = worse_beyond_chance(definition.higher_is_better, difference, tolerance)
             entry["comparison"] = {
                 "difference": difference.difference,
                 "interval": [difference.low, difference.high],

@@ -24,6 +24,7 @@ the cached verdict (and pushes nothing new) even if production changed meanwhile
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging as pylogging
 import os
@@ -116,8 +117,6 @@ class Executor(tfx_evaluator.Executor):
 
 def gate_settings(task: str, spec: EvaluationSpec) -> str:
     """The Evaluator's `gate` parameter: what `read_gate_settings` reads back in the executor."""
-    import dataclasses
-
     return json.dumps({"task": task, "evaluation": dataclasses.asdict(spec)}, sort_keys=True)
 
 
