@@ -156,6 +156,8 @@ def test_a_folder_pre_split_into_train_validation_and_test_keeps_its_splits(tmp_
     assert len(csv_input.csv_files(str(tmp_path))) == 3 and csv_input.stored_eval_rows(str(tmp_path)) == 2
     assert sorted(check_rows(str(tmp_path), "label", "binary")) == ["a"] * 4 + ["b"] * 3
     assert csv_input.stored_splits(str(tmp_path / "train")) is None  # a plain folder of CSVs
+    with pytest.raises(InputError, match="stored in split folders; data.split_key applies to one folder"):
+        csv_input.check_split_key(str(tmp_path), "x")
     shutil.rmtree(tmp_path / "validation")
     with pytest.raises(InputError, match=r"needs train/, validation/ and test/ \(or eval/\) .*; validation is missing"):
         csv_input.stored_splits(str(tmp_path))

@@ -86,7 +86,10 @@ def check_csv(path: str, label: str, columns: list[str] | None = None) -> list[s
 def check_split_key(path: str, key: str) -> None:
     """`data.split_key` must give every row a value ExampleGen can hash: TFX splits by a feature's
     value only for integers and text (`_GeneratePartitionKey` in tfx/components/example_gen/
-    base_example_gen_executor.py), and a row without one has no split."""
+    base_example_gen_executor.py), and a row without one has no split. Data stored pre-split
+    keeps its splits, so a key there would decide nothing."""
+    if stored_splits(path):
+        raise InputError(f"{path}: the data is stored in split folders; data.split_key applies to one folder of CSVs")
     decimals = None
     for file in csv_files(path):
         with open(file, newline="", encoding="utf-8") as f:
