@@ -22,6 +22,9 @@ TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
 EVAL_SPLIT = "eval"
 SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, EVAL_SPLIT)
+# Sub-folders of CSV data stored pre-split -> output split. Keras calls the held-out split `test`,
+# TFX `eval`: either names the split the gate judges.
+CSV_SPLIT_FOLDERS = {"train": TRAIN_SPLIT, "validation": VALIDATION_SPLIT, "test": EVAL_SPLIT, "eval": EVAL_SPLIT}
 
 # Raw features of an image example, as the image ExampleGen writes them.
 IMAGE = "image"  # the encoded file (PNG, JPEG, BMP or GIF); arrays are written as PNG

@@ -197,11 +197,16 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def bounds_text(metric: dict[str, Any], at_least: str = ">=", at_most: str = "<=") -> str:
+    """A summary metric's absolute bounds, ">= 0.9", "<= 0.3", both joined by "and", or ""."""
+    sides = (("lower_bound", at_least), ("upper_bound", at_most))
+    return " and ".join(f"{sign} {bound_text(metric[key])}" for key, sign in sides if metric.get(key) is not None)
+
+
 def metric_text(name: str, metric: dict[str, Any]) -> str:
     """ "0.0325 [bound <= 0.3, in production 0.0301; loss +0.0024, 95% interval [...]: not worse] pass"."""
-    sides = (("lower_bound", ">="), ("upper_bound", "<="))
-    bounds = [f"{sign} {bound_text(metric[key])}" for key, sign in sides if metric.get(key) is not None]
-    parts = [f"bound {' and '.join(bounds)}" if bounds else "no bound"]
+    bounds = bounds_text(metric)
+    parts = [f"bound {bounds}" if bounds else "no bound"]
     if metric.get("baseline") is not None:
         parts.append(f"in production {metric['baseline']:.4f}")
     comparison = metric.get("comparison")

@@ -21,7 +21,7 @@ from components.evaluator.gate import describe_difference, too_small_warning
 from components.trainer.models import settings_section
 from pipeline import charts
 from pipeline.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
-from pipeline.output import bound_text, input_text, setting_text, started_text
+from pipeline.output import bounds_text, input_text, setting_text, started_text
 from pipeline.records import REPORT_FILE
 
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
@@ -280,16 +280,11 @@ def _gate_section(summary: dict[str, Any]) -> str:
         return "<h2>Gate decision</h2><p>The Evaluator did not run.</p>"
     rows = []
     for role, metric in metrics.items():
-        bounds = [
-            f"{sign} {bound_text(metric[key])}"
-            for key, sign in (("lower_bound", "&ge;"), ("upper_bound", "&le;"))
-            if metric.get(key) is not None
-        ]
         baseline = metric.get("baseline")
         rows.append(
             [
                 _text(f"{role} ({metric['metric']})"),
-                " and ".join(bounds) or "none",
+                bounds_text(metric, "&ge;", "&le;") or "none",
                 _number(metric["value"]),
                 _number(baseline) if baseline is not None else "none yet (nothing pushed)",
                 _difference_cell(role, metric),

@@ -11,11 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from components import features
 from components.settings import InputError
-
-# Pre-split CSV data: a folder of one sub-folder per split, each holding *.csv files. Keras calls
-# the held-out split `test`; TFX calls it `eval`: either names the split the gate judges.
-PRE_SPLIT_FOLDERS = {"train": "train", "validation": "validation", "test": "eval", "eval": "eval"}
 
 
 def stored_splits(path: str) -> dict[str, str] | None:
@@ -25,19 +22,19 @@ def stored_splits(path: str) -> dict[str, str] | None:
     if not os.path.isdir(path) or glob.glob(os.path.join(path, "*.csv")):
         return None
     found = {
-        PRE_SPLIT_FOLDERS[name]: name
+        features.CSV_SPLIT_FOLDERS[name]: name
         for name in sorted(os.listdir(path))
-        if name in PRE_SPLIT_FOLDERS and glob.glob(os.path.join(path, name, "*.csv"))
+        if name in features.CSV_SPLIT_FOLDERS and glob.glob(os.path.join(path, name, "*.csv"))
     }
     if not found:
         return None
-    missing = [name for name in ("train", "validation", "eval") if name not in found]
+    missing = [name for name in features.SPLITS if name not in found]
     if missing:
         raise InputError(
             f"{path}: pre-split CSV data needs train/, validation/ and test/ (or eval/) folders of CSV "
             f"files; {', '.join(missing)} is missing (or give one folder of CSVs to split by hash)"
         )
-    return {name: found[name] for name in ("train", "validation", "eval")}
+    return {name: found[name] for name in features.SPLITS}
 
 
 def stored_eval_rows(path: str) -> int | None:
@@ -46,7 +43,7 @@ def stored_eval_rows(path: str) -> int | None:
     if not splits:
         return None
     rows = 0
-    for file in sorted(glob.glob(os.path.join(path, splits["eval"], "*.csv"))):
+    for file in sorted(glob.glob(os.path.join(path, splits[features.EVAL_SPLIT], "*.csv"))):
         with open(file, newline="", encoding="utf-8") as f:
             rows += sum(1 for row in csv.reader(f) if row) - 1
     return rows

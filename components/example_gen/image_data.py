@@ -104,7 +104,7 @@ def detect_format(path: str) -> str:
 def _csv_split_folders(path: str, names: list[str]) -> bool:
     """A folder pre-split into train/... folders of CSV files (components/example_gen/csv_input.py)."""
     return any(
-        name.rstrip("/") in ("train", "validation", "test", "eval")
+        name.rstrip("/") in features.CSV_SPLIT_FOLDERS
         and any(file.endswith(".csv") for file in tf.io.gfile.listdir(join(path, name.rstrip("/"))))
         for name in names
         if tf.io.gfile.isdir(join(path, name.rstrip("/")))
