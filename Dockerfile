@@ -43,4 +43,4 @@ ENV PYTHONPATH=/pipeline/user_code
 COPY configs/ configs/
 COPY data/ data/
 
-ENTRYPOINT ["python", "-m", "pipeline.kfp_entrypoint"]
+ENTRYPOINT ["python", "-m", "pipeline.orchestration.kfp_entrypoint"]

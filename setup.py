@@ -34,5 +34,5 @@ setup(
         # TensorFlow 2.16) and for Beam's file IO and the directory-marker cleanup (boto3).
         "kubeflow": ["tensorflow-io==0.37.1", "boto3>=1.28"],
     },
-    entry_points={"console_scripts": ["keras-pipeline=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["keras-pipeline=pipeline.commands.cli:main"]},
 )

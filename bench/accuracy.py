@@ -43,7 +43,7 @@ from sklearn.svm import SVC, SVR  # noqa: E402
 
 import components  # noqa: E402,F401 - Keras 2 before TensorFlow
 from bench.recipe_runs import cached_run  # noqa: E402
-from pipeline.preflight import load as load_config  # noqa: E402
+from pipeline.config.resolve import resolved_config  # noqa: E402
 
 RECIPES = [
     "penguins",
@@ -129,7 +129,7 @@ def preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
 
 
 def baselines(recipe: str, summary: dict) -> dict[str, float]:
-    config = load_config(REPO / "configs" / f"{recipe}.yaml")
+    config = resolved_config(REPO / "configs" / f"{recipe}.yaml")
     label, excluded = config.data.label, set(config.data.exclude)
     examples = examples_dir(summary)
     train, test = (read_split(examples, split) for split in ("train", "eval"))

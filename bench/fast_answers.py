@@ -61,7 +61,7 @@ def _make_run_is_up_to_date() -> bool:
     """Whether `make run` would answer from its newest run (else timing it would run the pipeline)."""
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
-    from pipeline import preflight
+    from pipeline.commands import preflight
 
     return preflight.prepare("configs/penguins.yaml", {}).up_to_date is not None
 

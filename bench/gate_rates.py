@@ -94,7 +94,7 @@ def write_data(workdir: Path) -> tuple[Path, Path]:
 
 def run(workdir: Path, data: Path, serving: Path, sets: list[str], *flags: str) -> tuple[int, dict]:
     """One `pipeline run` in this process (imports paid once), its exit code and summary."""
-    from pipeline.cli import main
+    from pipeline.commands.cli import main
 
     summary_file = workdir / "summary.json"
     summary_file.unlink(missing_ok=True)

@@ -62,7 +62,7 @@ def plain_run(recipe: str, data: Path, epochs: int) -> dict:
 
 
 def beam_flags(mode: str) -> list[str]:
-    """`pipeline run` flags for a Beam mode (pipeline/beam_mode.py); none for the pipeline's own choice."""
+    """`pipeline run` flags for a Beam mode (pipeline/config/beam_mode.py); none for the pipeline's own choice."""
     return [] if mode == "auto" else ["--set", f"runner.beam_mode={mode}"]
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.recipe_runs import cached_run  # noqa: E402
 from components.trainer.standalone import trainer_spec  # noqa: E402
-from pipeline.preflight import load as load_config  # noqa: E402
+from pipeline.config.resolve import resolved_config  # noqa: E402
 
 STRATEGIES = {
     "default": {"training.strategy": "default"},
@@ -44,7 +44,7 @@ def prepared_run(recipe: str, cache_dir: Path) -> dict:
 
 def train_once(recipe: str, summary: dict, overrides: dict, scratch: Path) -> dict:
     """One Trainer run in a fresh process, `overrides` on the recipe; returns its history record."""
-    config = load_config(REPO / "configs" / f"{recipe}.yaml", overrides)
+    config = resolved_config(REPO / "configs" / f"{recipe}.yaml", overrides)
     run_dir = Path(tempfile.mkdtemp(dir=scratch))
     spec_file = run_dir / "spec.json"
     spec_file.write_text(json.dumps(trainer_spec(summary, config, str(run_dir / "model"), str(run_dir / "run"))))

@@ -1,5 +1,5 @@
 """Every typed setting of a run, `RunConfig` and its sections: shared by the wiring and by the
-component code that runs inside TFX (pipeline/config.py loads a recipe into them).
+component code that runs inside TFX (pipeline/config/recipe.py loads a recipe into them, resolve.py resolves it).
 
 The pipeline hands these to Transform and Trainer as `custom_config` (plain JSON), and the
 component code reads them back with `from_dict`, so both sides agree on one typed schema.
@@ -16,11 +16,12 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, TypeVar
+from typing import Any, Literal, Optional, TypeVar, get_args
 
 from components import features
 
 Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = get_args(Task)
 TASKS: tuple[str, ...] = typing.get_args(Task)
 CLASSIFICATION_TASKS = ("binary", "multiclass")
 
@@ -517,7 +518,7 @@ METADATA_FILE = "metadata.sqlite"  # ML Metadata's SQLite store, in the pipeline
 # Beam component first builds an sdist of TFX itself for remote workers (about 2.5 s apiece,
 # four components a run), which a local DirectRunner never reads.
 DEFAULT_BEAM_ARGS: list[str] = []
-# DirectRunner with one worker process per core (pipeline/beam_mode.py: local runs on large data;
+# DirectRunner with one worker process per core (pipeline/config/beam_mode.py: local runs on large data;
 # every Kubeflow pod). A dependency flag is set so that TFX does not build that sdist for them
 # (tfx/utils/dependency_utils.py, make_beam_dependency_flags, skips it when one is given): the
 # workers import the installed TFX. It also leaves a 52 MB build dir in /tmp each time.
@@ -567,6 +568,11 @@ class OutputSpec:
     serving_dir: str = ""  # default: output/<name>/serving
 
 
+RunnerKind = Literal["beam", "local", "kubeflow"]
+# What runs here (`run --runner`); `kubeflow` is set by `compile`.
+LOCAL_RUNNERS: tuple[str, ...] = tuple(kind for kind in get_args(RunnerKind) if kind != "kubeflow")
+
+
 @dataclass
 class RunnerSpec:
     """`beam`/`local` run here; `kubeflow` is set by `compile` (the pipeline runs on a cluster).
@@ -575,10 +581,10 @@ class RunnerSpec:
     Evaluator) in local runs; `kubeflow.beam_args` in Kubeflow pods. docs/kubeflow.md has
     DirectRunner multi-processing and Dataflow/Flink/Spark examples."""
 
-    kind: Literal["beam", "local", "kubeflow"] = "beam"
+    kind: RunnerKind = "beam"
     beam_args: list[str] = field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
     # DirectRunner in this process, or in one worker process per core; `auto` picks the workers
-    # from `multi_process_rows` rows of data on (pipeline/beam_mode.py). Beam args that name a
+    # from `multi_process_rows` rows of data on (pipeline/config/beam_mode.py). Beam args that name a
     # runner or running mode override both.
     beam_mode: Literal["auto", "in_process", "multi_process"] = "auto"
     multi_process_rows: int = 500_000
@@ -633,7 +639,8 @@ class ResourceRequest:
 
 
 # Where a compiled pipeline runs: open-source Kubeflow Pipelines v2, or Vertex AI Pipelines.
-TARGETS = ("kubeflow", "vertex")
+Target = Literal["kubeflow", "vertex"]
+TARGETS: tuple[str, ...] = get_args(Target)
 # `accelerator_type: gpu` is each target's usual GPU: a Kubernetes resource on open-source KFP,
 # a machine accelerator on Vertex AI.
 GPU = "gpu"
@@ -654,7 +661,7 @@ class KubeflowSpec:
     section sets it. `image_workdir` is where the image holds this project: relative paths in
     a recipe (the shipped data) are resolved there, not on the machine that compiles."""
 
-    target: Literal["kubeflow", "vertex"] = "kubeflow"
+    target: Target = "kubeflow"
     image: str = ""
     image_workdir: str = "/pipeline"
     # Beam in each pod: DirectRunner over all the pod's cores (see docs/kubeflow.md for Dataflow).

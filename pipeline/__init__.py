@@ -1,18 +1,5 @@
-"""Pipeline wiring, config, runners and CLI. Importing it pins Keras 2 (see `components`)."""
-
-import logging
-import os
-import sys
-from typing import NoReturn
+"""The pipeline: its commands (commands/), the wiring and runners (orchestration/), a run's
+records and report (runs/) and the config they share (config/); docs/architecture.md draws the
+floors. Importing it pins Keras 2 (see `components`)."""
 
 import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
-
-
-def exit_skipping_teardown(code: int) -> NoReturn:
-    """Flushes what was printed and logged, then leaves with `code` without the interpreter's
-    teardown: there, C++ destructors (tensorflow-io's S3 client, protobuf, MLMD) can abort with
-    "pure virtual method called" (exit code 134) after the work is done."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)

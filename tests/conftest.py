@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import components  # noqa: F401
-from pipeline.cli import main
+from pipeline.commands.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 # The nodes of the CSV pipeline, as runs and compiled specs name them.
@@ -116,7 +116,7 @@ def shared_run(tmp_path_factory, name: str, build) -> Run:
 # What a fast answer must not wait for (bench/fast_answers.py times it).
 HEAVY_MODULES = ("tensorflow", "tfx", "apache_beam", "keras", "tf_keras", "tensorflow_model_analysis")
 _PROBE = (
-    "import sys\nfrom pipeline.cli import main\ncode = main(sys.argv[1:])\n"
+    "import sys\nfrom pipeline.commands.cli import main\ncode = main(sys.argv[1:])\n"
     f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_MODULES!r}))\n"
     "print('RESULT', code, heavy)\n"
 )
@@ -328,7 +328,7 @@ def render_harnessed(chromium: str, page: str, copy: Path, screenshot: Path) -> 
 
     The harness needs to run a script, which the report's policy forbids: the copy allows
     inline scripts, and nothing more."""
-    from pipeline.report import CONTENT_SECURITY_POLICY
+    from pipeline.runs.report import CONTENT_SECURITY_POLICY
 
     assert CONTENT_SECURITY_POLICY in page
     harnessed = page.replace(CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline'")

@@ -1,4 +1,4 @@
-"""Where a local run's Beam components run (pipeline/beam_mode.py): in process on small data, one
+"""Where a local run's Beam components run (pipeline/config/beam_mode.py): in process on small data, one
 worker process per core on large data, as the user says when they say; and in worker processes
 every row arrives (users have reported lost rows in this mode, tensorflow/data-validation#247)."""
 
@@ -11,8 +11,8 @@ import pytest
 
 from components.settings import MULTI_PROCESS_BEAM_ARGS, RunnerSpec
 from conftest import REPO, run_cli
-from pipeline.beam_mode import choose_beam
-from pipeline.preflight import prepare
+from pipeline.commands.preflight import prepare
+from pipeline.config.beam_mode import choose_beam
 
 SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
 
@@ -48,14 +48,14 @@ def test_beam_args_that_name_a_runner_are_taken_as_they_are():
 def test_preflight_counts_the_csv_rows_and_sets_the_beam_args_the_pipeline_gets(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     prepared = prepare(None, {"data.path": SHIPPED_PENGUINS})
-    assert prepared.beam.reason == "344 rows < runner.multi_process_rows (500,000)"
+    assert prepared.resolved.beam.reason == "344 rows < runner.multi_process_rows (500,000)"
     assert prepared.config.runner.beam_args == []
     small_threshold = prepare(None, {"data.path": SHIPPED_PENGUINS, "runner.multi_process_rows": 300})
     assert small_threshold.config.runner.beam_args == MULTI_PROCESS_BEAM_ARGS
     assert small_threshold.recipe.runner.beam_args == []  # what the up-to-date check fingerprints
     on_kubeflow = {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/p", "evaluation.max_loss": 1.0}
     compiled = prepare(None, {"data.path": SHIPPED_PENGUINS, **on_kubeflow})
-    assert compiled.beam is None  # pods take kubeflow.beam_args
+    assert compiled.resolved.beam is None  # pods take kubeflow.beam_args
 
 
 def example_digests(run_summary: dict) -> dict[str, list[str]]:
@@ -73,7 +73,7 @@ def example_digests(run_summary: dict) -> dict[str, list[str]]:
 def statistics_leaves(run_summary: dict) -> dict[tuple, object]:
     """StatisticsGen's figures per split and feature (count, missing, mean, std, min, max, unique,
     top values), as the report reads them: a flat map from (split, feature, figure) to value."""
-    from pipeline.report import feature_statistics
+    from pipeline.runs.report import feature_statistics
 
     leaves = {}
     for split, rows in feature_statistics(run_summary["artifacts"]["statistics"]).items():

@@ -17,7 +17,7 @@ import pytest
 from bench import accuracy, csv_example_gen, image_decode, overhead, seed_spread, serving, strategies, trainer_input
 from bench.scaled_data import scaled_penguins
 from components.settings import RunnerSpec, from_dict
-from pipeline.config import parse_assignment
+from pipeline.config.recipe import parse_assignment
 
 pytestmark = pytest.mark.e2e
 

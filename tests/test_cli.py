@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import REPO, cli_in_a_fresh_process, tree_digest, write_image_tree
-from pipeline.cli import EXIT_BAD_INPUT, build_parser, main
+from pipeline.commands.cli import EXIT_BAD_INPUT, build_parser, main
 
 PENGUINS = str(REPO / "configs" / "penguins.yaml")
 
@@ -175,7 +175,7 @@ def test_every_subcommand_has_help_with_examples():
 
 
 def test_runs_table_has_a_row_per_run_with_metrics_blessing_and_version():
-    from pipeline.output import format_runs
+    from pipeline.commands.terminal import format_runs
 
     records = [
         {
@@ -223,7 +223,7 @@ def test_version_names_this_project_and_its_stack(capsys):
 
 
 def test_runs_json_is_the_records_with_an_iso_start():
-    from pipeline.output import runs_json
+    from pipeline.commands.terminal import runs_json
 
     record = {"pipeline": "p", "run_id": "r", "started": 86400.5, "state": "complete", "metrics": {"loss": 0.1}}
     assert json.loads(runs_json([record])) == [{**record, "started_iso": "1970-01-02T00:00:00Z"}]

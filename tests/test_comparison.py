@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from pipeline.comparison import config_changes, production_run, statistics_drift
-from pipeline.records import SUMMARY_FILE, write_json
+from pipeline.runs.comparison import config_changes, production_run, statistics_drift
+from pipeline.runs.summary import SUMMARY_FILE, RunSummary, write_summary
 
 
 def numeric(name: str, mean: float, std: float, missing: int = 0, count: int = 100) -> dict:
@@ -50,6 +50,12 @@ def test_a_feature_in_only_one_run_is_named_with_the_run():
     assert drift["new"]["drifted"] and drift["old"]["drifted"]
 
 
+def run(**fields) -> RunSummary:
+    return RunSummary(
+        **{"pipeline": "animals", "run_id": "1", "task": "multiclass", "model": "mlp", "data": "a.csv", **fields}
+    )
+
+
 def settings(dropout: float = 0.0, tuned: list[str] | None = None) -> dict:
     return {
         "model": {"dropout": dropout, "conv": {"filters": [32, 64]}},
@@ -59,8 +65,8 @@ def settings(dropout: float = 0.0, tuned: list[str] | None = None) -> dict:
 
 
 def test_only_the_settings_that_differ_are_listed_with_both_values():
-    production = {"data": "a.csv", "model": "mlp_classifier", "settings": settings()}
-    candidate = {"data": "b.csv", "model": "mlp_classifier", "settings": settings(0.3, ["model.dropout"])}
+    production = run(data="a.csv", model="mlp_classifier", settings=settings())
+    candidate = run(data="b.csv", model="mlp_classifier", settings=settings(0.3, ["model.dropout"]))
     assert config_changes(candidate, production) == [
         ("data", "a.csv", "b.csv"),
         ("model.dropout", 0.0, 0.3),
@@ -72,8 +78,8 @@ def test_only_the_settings_that_differ_are_listed_with_both_values():
 def test_the_production_run_is_the_one_that_pushed_the_baseline(tmp_path):
     runs = tmp_path / "runs"
     for run_id, pushed in (("1", "/serving/100"), ("2", None), ("3", "/serving/300")):
-        write_json({"run_id": run_id, "pushed_model_dir": pushed}, str(runs / run_id / SUMMARY_FILE))
-    candidate = {"baseline_model": "/serving/100/", "summary_file": str(runs / "4" / SUMMARY_FILE)}
-    assert production_run(candidate)["run_id"] == "1"
-    assert production_run({**candidate, "baseline_model": "/serving/999"}) is None
-    assert production_run({**candidate, "baseline_model": None}) is None
+        write_summary(run(run_id=run_id, pushed_model_dir=pushed), str(runs / run_id / SUMMARY_FILE))
+    candidate = run(run_id="4", baseline_model="/serving/100/", summary_file=str(runs / "4" / SUMMARY_FILE))
+    assert production_run(candidate).run_id == "1"
+    assert production_run(run(**{**vars(candidate), "baseline_model": "/serving/999"})) is None
+    assert production_run(run(**{**vars(candidate), "baseline_model": None})) is None

@@ -5,14 +5,15 @@ import yaml
 
 from components.settings import ConfigError
 from conftest import REPO
-from pipeline.config import load_config, parse_assignment
+from pipeline.config.recipe import parse_assignment
+from pipeline.config.resolve import resolved_config
 
 RECIPES = sorted((REPO / "configs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.stem)
 def test_every_shipped_recipe_loads(recipe: Path):
-    config = load_config(recipe)
+    config = resolved_config(recipe)
     assert config.name == recipe.stem
     assert Path(config.data.path).exists()
     assert Path(config.output.pipeline_root).is_absolute()
@@ -20,7 +21,8 @@ def test_every_shipped_recipe_loads(recipe: Path):
 
 def test_defaults_follow_the_data_and_task(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    config = load_config(None, {"data.path": "my data.csv", "data.label": "price", "data.task": "regression"})
+    (tmp_path / "my data.csv").write_text("rooms,price\n" + "".join(f"{i},{100 + 7 * i}\n" for i in range(20)))
+    config = resolved_config(None, {"data.path": "my data.csv", "data.label": "price", "data.task": "regression"})
     assert config.name == "my_data"
     assert config.model.name == "mlp_regressor"
     assert config.data.path == str(tmp_path / "my data.csv")
@@ -30,7 +32,7 @@ def test_defaults_follow_the_data_and_task(tmp_path, monkeypatch):
 
 
 def test_flags_override_the_recipe():
-    config = load_config(REPO / "configs" / "penguins.yaml", {"training.epochs": 3, "model.dropout": 0.5})
+    config = resolved_config(REPO / "configs" / "penguins.yaml", {"training.epochs": 3, "model.dropout": 0.5})
     assert config.training.epochs == 3
     assert config.model.dropout == 0.5
     assert config.data.label == "species"  # untouched keys keep the recipe's values
@@ -69,26 +71,26 @@ def test_flags_override_the_recipe():
 )
 def test_bad_values_are_rejected_by_key(overrides, message):
     with pytest.raises(ConfigError) as error:
-        load_config(REPO / "configs" / "penguins.yaml", overrides)
+        resolved_config(REPO / "configs" / "penguins.yaml", overrides)
     assert message in str(error.value)
 
 
 def test_accuracy_bound_on_a_regression_task_is_rejected():
     with pytest.raises(ConfigError, match="evaluation.min_accuracy: applies to classification"):
-        load_config(REPO / "configs" / "penguins_body_mass.yaml", {"evaluation.min_accuracy": 0.9})
+        resolved_config(REPO / "configs" / "penguins_body_mass.yaml", {"evaluation.min_accuracy": 0.9})
 
 
 def test_config_file_errors_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
-        load_config(tmp_path / "nope.yaml")
+        resolved_config(tmp_path / "nope.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("data: [unclosed")
     with pytest.raises(ConfigError, match=f"config file {broken} is not valid YAML"):
-        load_config(broken)
+        resolved_config(broken)
     listing = tmp_path / "list.yaml"
     listing.write_text(yaml.safe_dump([1, 2]))
     with pytest.raises(ConfigError, match="expected a mapping at the top level"):
-        load_config(listing)
+        resolved_config(listing)
 
 
 def test_set_assignments_are_parsed_as_yaml():
@@ -112,25 +114,25 @@ def test_set_assignments_are_parsed_as_yaml():
 )
 def test_class_lists_are_checked(overrides, message):
     with pytest.raises(ConfigError) as error:
-        load_config(REPO / "configs" / "penguins.yaml", overrides)
+        resolved_config(REPO / "configs" / "penguins.yaml", overrides)
     assert message in str(error.value)
 
 
 def test_a_partial_section_keeps_that_sections_own_defaults():
-    config = load_config(None, {"kubeflow.trainer.memory": "85Gi", "model.hidden_units": [8]})
+    config = resolved_config(None, {"kubeflow.trainer.memory": "85Gi", "model.hidden_units": [8]})
     trainer = config.kubeflow.trainer
     assert trainer.memory == "85Gi"
     assert (trainer.cpu, trainer.accelerator_type, trainer.accelerator_count) == (4, "nvidia.com/gpu", 1)
     # `model` without a name keeps the run's default: the model follows the task
     assert config.model.name == "mlp_classifier" and config.model.hidden_units == [8]
-    regression = load_config(None, {"data.task": "regression", "data.label": "body_mass_g", "model.dropout": 0.1})
+    regression = resolved_config(None, {"data.task": "regression", "data.label": "body_mass_g", "model.dropout": 0.1})
     assert regression.model.name == "mlp_regressor"
 
 
 def test_kubeflow_runs_are_compiled_not_run_here():
-    from pipeline.runner import run_pipeline
+    from pipeline.orchestration.local_runner import run_pipeline
 
-    config = load_config(None, {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/r"})
+    config = resolved_config(None, {"runner.kind": "kubeflow", "output.pipeline_root": "gs://b/r"})
     assert config.data.path == "/pipeline/data/penguins/penguins.csv"  # inside the image
     with pytest.raises(ConfigError, match="compile"):
         run_pipeline(config)
@@ -138,55 +140,57 @@ def test_kubeflow_runs_are_compiled_not_run_here():
 
 def test_image_data_is_resolved_to_its_format_classes_and_splits(monkeypatch):
     monkeypatch.chdir(REPO)
-    folder = load_config(None, {"data.path": "data/digits_images", "model.name": "cnn"})
+    folder = resolved_config(None, {"data.path": "data/digits_images", "model.name": "cnn"})
     assert (folder.name, folder.data.format, folder.data.label) == ("digits_images", "image_folder", "label")
     assert folder.data.classes == [str(d) for d in range(10)]
     assert [(s.name, s.pattern) for s in folder.data.splits] == [("train", "train/*/*"), ("eval", "test/*/*")]
-    arrays = load_config(None, {"data.path": "data/digits_npz/digits.npz"})
+    arrays = resolved_config(None, {"data.path": "data/digits_npz/digits.npz"})
     assert (arrays.data.format, arrays.model.name) == ("npz", "mlp_classifier")
     assert [(s.name, s.pattern, s.source) for s in arrays.data.splits] == [
         ("train", "digits.npz", "train"),
         ("eval", "digits.npz", "test"),
     ]
-    assert load_config(None, {"data.path": "data/penguins/penguins.csv"}).data.format == "csv"
+    assert resolved_config(None, {"data.path": "data/penguins/penguins.csv"}).data.format == "csv"
 
 
 def test_transfer_base_in_a_serving_dir_is_its_newest_version(tmp_path):
     for version in ("17", "9", "123"):
         (tmp_path / "serving" / version).mkdir(parents=True)
         (tmp_path / "serving" / version / "saved_model.pb").write_bytes(b"")
-    config = load_config(
+    config = resolved_config(
         REPO / "configs" / "digits_transfer.yaml", {"model.transfer.base_model": str(tmp_path / "serving")}
     )
     assert config.model.transfer.base_model == str(tmp_path / "serving" / "123")
 
 
 def test_kubeflow_pipeline_names_have_no_underscores():
-    config = load_config(
+    config = resolved_config(
         REPO / "configs" / "digits_cnn.yaml", {"runner.kind": "kubeflow", "output.pipeline_root": "gs://bucket/root"}
     )
     assert config.name == "digits-cnn"
 
 
 def test_exponent_numbers_are_numbers_although_yaml_reads_them_as_text():
-    config = load_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "1e-3"})
+    config = resolved_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "1e-3"})
     assert config.model.learning_rate == 0.001
-    config = load_config(REPO / "configs" / "penguins.yaml", dict([parse_assignment("model.learning_rate=2e-4")]))
+    config = resolved_config(REPO / "configs" / "penguins.yaml", dict([parse_assignment("model.learning_rate=2e-4")]))
     assert config.model.learning_rate == 0.0002
     with pytest.raises(ConfigError, match="model.learning_rate: expected a number, got 'fast'"):
-        load_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "fast"})
+        resolved_config(REPO / "configs" / "penguins.yaml", {"model.learning_rate": "fast"})
 
 
 def test_local_runs_give_tfx_no_beam_args_so_it_builds_no_sdist_of_itself(tmp_path):
     """With any Beam args, each TFX Beam component first packages TFX for remote workers
     (dependency_utils.make_beam_dependency_flags): seconds per component that a local
     DirectRunner never uses. Beam's own defaults are the in-memory DirectRunner."""
-    from pipeline.pipeline import create_pipeline
+    from pipeline.orchestration.factory import create_pipeline, local_deployment
 
-    config = load_config(REPO / "configs" / "penguins.yaml", {"output.pipeline_root": str(tmp_path)})
-    assert create_pipeline(config).beam_pipeline_args == []
-    multi = load_config(
+    config = resolved_config(REPO / "configs" / "penguins.yaml", {"output.pipeline_root": str(tmp_path)})
+    assert create_pipeline(config, local_deployment(config)).beam_pipeline_args == []
+    multi = resolved_config(
         REPO / "configs" / "penguins.yaml",
         {"output.pipeline_root": str(tmp_path), "runner.beam_args": ["--direct_running_mode=multi_processing"]},
     )
-    assert create_pipeline(multi).beam_pipeline_args == ["--direct_running_mode=multi_processing"]
+    assert create_pipeline(multi, local_deployment(multi)).beam_pipeline_args == [
+        "--direct_running_mode=multi_processing"
+    ]

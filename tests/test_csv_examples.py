@@ -142,3 +142,39 @@ def test_examples_are_serialized_deterministically():
     types = {"z": ColumnType.STRING, "a": ColumnType.INT}
     for serialized in csv_examples.encode_block(block, types):
         assert example_pb2.Example.FromString(serialized).SerializeToString(deterministic=True) == serialized
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a, species\n1,x\n2,y\n3,x\n", 'a, "species"\n1,"x"\n2,y\n3,x\n'],
+    ids=["columnar-reader", "tfx-reader-for-quoted-fields"],
+)
+def test_a_header_with_spaces_names_its_features_as_preflight_and_predict_read_it(text, tmp_path):
+    """One rule for column names (csv_input.column_names): TFX's `load_csv_column_names` would
+    name the feature " species", which the label check (and the Trainer) never find."""
+    from components.pusher.predict import read_file_rows
+
+    ours_module = list(csv_example_gen.EXECUTORS.values())[1]
+    splits = run_executor(ours_module, {"spaced.csv": text}, tmp_path, "ours")
+    names = {
+        name
+        for examples in splits.values()
+        for example in examples
+        for name in example_pb2.Example.FromString(example).features.feature
+    }
+    assert names == {"a", "species"}
+    file = tmp_path / "ours-data" / "spaced.csv"
+    assert csv_input.check_csv(str(file), "species") == ["a", "species"]
+    rows = read_file_rows(str(file))
+    assert rows.columns == {"a", "species"} and rows.places[0] == f"{file} line 2"
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [("a,,b", "column 2 of the header has no name"), ("a, b,b", "the header names column 'b' more than once")],
+)
+def test_a_header_without_a_name_or_with_one_twice_is_refused_naming_the_file(header, message, tmp_path):
+    file = tmp_path / "bad.csv"
+    file.write_text(f"{header}\n1,2,3\n")
+    with pytest.raises(csv_input.InputError, match=f"{file}: {message}"):
+        csv_input.check_csv(str(file), "a")

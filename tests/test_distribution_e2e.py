@@ -27,7 +27,7 @@ from components.pusher.predict import load_model, predict_examples
 from components.trainer.run import BACKUP_DIR
 from components.trainer.standalone import trainer_spec
 from conftest import REPO
-from pipeline.config import load_config
+from pipeline.config.resolve import resolved_config
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +97,7 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_the_recipe_to_the_default_
 
 
 def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_exports(penguins, tmp_path):
-    config = load_config(RECIPE, {"training.epochs": 5, "training.strategy": "multi_worker"})
+    config = resolved_config(RECIPE, {"training.epochs": 5, "training.strategy": "multi_worker"})
     ports = free_ports(2)
     workers = []
     for index in range(2):
@@ -144,7 +144,7 @@ def test_multi_worker_strategy_on_two_local_processes_trains_and_only_the_chief_
 def test_a_killed_trainer_resumes_from_its_last_finished_epoch(penguins, tmp_path):
     """A preempted Trainer pod, as a standalone trainer killed mid-fit (SIGKILL) and started again
     on the same run dir: Keras' BackupAndRestore resumes it after the last backed-up epoch."""
-    config = load_config(RECIPE, {"training.epochs": 60, "training.early_stopping.enabled": False})
+    config = resolved_config(RECIPE, {"training.epochs": 60, "training.early_stopping.enabled": False})
     spec = trainer_spec(penguins.summary, config, str(tmp_path / "model"), str(tmp_path / "run"))
     spec_file = tmp_path / "trainer.json"
     spec_file.write_text(json.dumps(spec))

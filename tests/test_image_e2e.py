@@ -19,7 +19,7 @@ from components import features
 from components.example_gen import image_data
 from components.pusher.predict import load_model, predict_images
 from conftest import BAD_FILES, REPO, Run, run_cli, shared_run, tree_digest, write_image_tree
-from pipeline.cli import main
+from pipeline.commands.cli import main
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import standard_artifacts
 
-from pipeline.kfp_entrypoint import normalize_executor_input, remove_directory_markers
-from pipeline.spec_runner import download_blob
+from pipeline.orchestration.kfp_entrypoint import normalize_executor_input, remove_directory_markers
+from pipeline.orchestration.spec_runner import download_blob
 
 EXAMPLES_SCHEMA = (
     "title: tfx.Examples\ntype: object\nproperties:\n  span:\n    type: integer\n  split_names:\n    type: string\n"

@@ -17,9 +17,9 @@ import pytest
 
 from components.settings import ConfigError
 from conftest import CSV_PIPELINE_NODES, REPO
-from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.kubeflow import ENTRYPOINT, SpecError, check_executors
+from pipeline.commands.cli import main
+from pipeline.config.resolve import resolved_config
+from pipeline.orchestration.kubeflow import ENTRYPOINT, SpecError, check_executors
 
 IMAGE = "us-docker.pkg.dev/my-project/pipelines/keras-tfx:0.1.0"
 COMPONENTS = CSV_PIPELINE_NODES
@@ -249,7 +249,7 @@ def test_compiling_writes_nothing_but_the_spec(tmp_path, monkeypatch):
 )
 def test_kubeflow_settings_are_validated_with_the_key_named(overrides, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(REPO / "configs" / "penguins.yaml", {"runner.kind": "kubeflow", **overrides})
+        resolved_config(REPO / "configs" / "penguins.yaml", {"runner.kind": "kubeflow", **overrides})
 
 
 def test_compile_without_an_image_is_refused(tmp_path, capsys):

@@ -166,7 +166,7 @@ def test_transfer_reuses_a_savedmodel_directory(tmp_path, pretrained_base):
 
 def test_models_command_takes_a_serving_dir_as_base_like_run(tmp_path, pretrained_base, capsys):
     """`run` reads a Pusher's serving dir as its newest version; `models --base-model` too."""
-    from pipeline.cli import main
+    from pipeline.commands.cli import main
 
     serving = tmp_path / "serving"
     for version in ("100", "200"):
@@ -238,7 +238,7 @@ def test_l2_and_rnn_cell_are_configurable():
 
 @pytest.mark.parametrize("name", sorted(name for name, info in REGISTRY.items() if info.needs_image))
 def test_image_models_refuse_tabular_data(name):
-    with pytest.raises(ValueError, match=f"model {name} needs image data"):
+    with pytest.raises(ValueError, match=f"{name} needs image data"):
         build_model(TABULAR, THREE_CLASSES, ModelSpec(name=name))
 
 

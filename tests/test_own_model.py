@@ -14,7 +14,7 @@ from components.code_version import model_code_fingerprint
 from components.settings import ConfigError, ModelSpec
 from components.trainer.models import build_model, check_model
 from components.trainer.models.inputs import InputSpec, TaskSpec
-from pipeline.config import load_config
+from pipeline.config.resolve import resolved_config
 
 INPUTS = InputSpec(numeric=("a_xf", "b_xf"), categorical={"c_xf": 4})
 THREE_CLASSES = TaskSpec("multiclass", 3)
@@ -145,12 +145,12 @@ def test_a_builder_file_that_does_not_parse_is_named_with_its_line(tmp_path, mon
 
 
 def test_a_config_naming_an_own_builder_loads_and_a_wrong_one_names_the_key(user_module, tiny_csv):
-    config = load_config(
+    config = resolved_config(
         None, {"data.path": str(tiny_csv), "data.label": "label", "model.name": f"{user_module}:compiled"}
     )
     assert config.model.name == f"{user_module}:compiled"
     with pytest.raises(ConfigError, match=r"^model.name: .*defines no function nope"):
-        load_config(None, {"data.path": str(tiny_csv), "data.label": "label", "model.name": f"{user_module}:nope"})
+        resolved_config(None, {"data.path": str(tiny_csv), "data.label": "label", "model.name": f"{user_module}:nope"})
 
 
 def test_a_change_to_the_builders_file_changes_the_trainers_fingerprint(user_module, tmp_path):

@@ -26,7 +26,7 @@ import tensorflow_transform as tft
 from components import features
 from components.pusher.predict import load_model, predict_examples, predict_raw, raw_input_dtypes, to_example
 from conftest import CSV_PIPELINE_NODES, REPO, Run, cli_in_a_fresh_process, run_cli, tree_digest
-from pipeline.cli import main
+from pipeline.commands.cli import main
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,11 @@ import pytest
 
 from components.evaluator.trivial_model import default_min_accuracy
 from conftest import REPO, write_csv
-from pipeline import output, preflight
-from pipeline.config import DEFAULT_RECIPE, load_config
-from pipeline.preflight import UpToDate, inputs_fingerprint, prepare, record_completed_run
+from pipeline.commands import preflight, terminal
+from pipeline.commands.preflight import UpToDate, inputs_fingerprint, prepare, record_completed_run
+from pipeline.config.recipe import DEFAULT_RECIPE, load
+from pipeline.config.resolve import positive_class, resolved_config
+from pipeline.runs.summary import RunSummary
 
 SHIPPED_PENGUINS = str(REPO / "data" / "penguins" / "penguins.csv")
 
@@ -23,10 +25,10 @@ def test_the_default_accuracy_bar_beats_the_majority_class_by_a_tenth_of_its_err
 def test_a_users_classification_csv_gets_a_default_accuracy_bar_and_it_is_printed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
-    prepared = prepare(None, {"data.path": str(data), "data.label": "y", "data.task": "binary"})
+    prepared = prepare(None, {"data.path": str(data), "data.label": "y", "data.task": "binary"}).resolved
     assert prepared.computed_bound and prepared.computed_accuracy
     assert prepared.config.evaluation.min_accuracy == pytest.approx(0.75 + 0.1 * 0.25)
-    banner = output.run_banner(prepared)
+    banner = terminal.run_banner(prepared)
     assert "gate: loss <= 0.5623, accuracy >= 0.775" in banner
     assert "no evaluation.min_accuracy set: the accuracy must beat always guessing the most frequent class" in banner
 
@@ -34,28 +36,34 @@ def test_a_users_classification_csv_gets_a_default_accuracy_bar_and_it_is_printe
 def test_a_set_accuracy_bound_is_kept_and_regression_gets_none(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
-    kept = prepare(None, {"data.path": str(data), "data.label": "y", "evaluation.min_accuracy": 0.6})
+    kept = prepare(None, {"data.path": str(data), "data.label": "y", "evaluation.min_accuracy": 0.6}).resolved
     assert kept.config.evaluation.min_accuracy == 0.6 and not kept.computed_accuracy
-    regression = prepare(None, {"data.path": str(data), "data.label": "x", "data.task": "regression"})
+    regression = prepare(None, {"data.path": str(data), "data.label": "x", "data.task": "regression"}).resolved
     assert regression.config.evaluation.min_accuracy is None and not regression.computed_accuracy
 
 
 def test_bounds_print_alike_before_the_run_in_its_summary_and_when_compiled():
     bound = 1.049234567
-    assert output.bound_text(bound) == "1.049"
-    summary_line = output.format_summary(
-        {
-            "run_id": "r",
-            "wall_seconds": 1.0,
-            "metrics": {"loss": {"metric": "m", "value": 0.5, "upper_bound": bound, "passed": True}},
-            "blessed": True,
-            "pushed_model_dir": "/x",
-            "summary_file": "/s",
-        }
+    assert terminal.bound_text(bound) == "1.049"
+    summary_line = terminal.format_summary(
+        RunSummary.from_json(
+            {
+                "pipeline": "p",
+                "run_id": "r",
+                "task": "multiclass",
+                "model": "mlp_classifier",
+                "data": "d.csv",
+                "wall_seconds": 1.0,
+                "metrics": {"loss": {"metric": "m", "value": 0.5, "upper_bound": bound, "passed": True}},
+                "blessed": True,
+                "pushed_model_dir": "/x",
+                "summary_file": "/s",
+            }
+        )
     )
     assert "[bound <= 1.049]" in summary_line
-    config = load_config(DEFAULT_RECIPE, {"evaluation.max_loss": bound})
-    assert output.gate_text(config.data.task, config.evaluation) == (
+    config = resolved_config(DEFAULT_RECIPE, {"evaluation.max_loss": bound})
+    assert terminal.gate_text(config.data.task, config.evaluation) == (
         "loss <= 1.049, accuracy >= 0.9; no regression beyond chance (95%) on loss, accuracy"
     )
 
@@ -85,16 +93,16 @@ def test_the_inputs_fingerprint_sees_data_config_code_and_production_and_nothing
     monkeypatch.chdir(tmp_path)
     data = write_csv(tmp_path / "mine.csv", ["x", "y"], [[i, "a" if i % 4 else "b"] for i in range(40)])
     overrides = {"data.path": str(data), "data.label": "y"}
-    config = load_config(None, overrides)
-    first = inputs_fingerprint(config)
-    assert first == inputs_fingerprint(load_config(None, overrides))  # the same inputs again
-    assert inputs_fingerprint(load_config(None, {**overrides, "training.epochs": 5})) != first
+    recipe = load(None, overrides)
+    first = inputs_fingerprint(recipe)
+    assert first == inputs_fingerprint(load(None, overrides))  # the same inputs again
+    assert inputs_fingerprint(load(None, {**overrides, "training.epochs": 5})) != first
     os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))  # a new modification
-    assert inputs_fingerprint(config) != first
-    touched = inputs_fingerprint(config)
+    assert inputs_fingerprint(recipe) != first
+    touched = inputs_fingerprint(recipe)
     (tmp_path / "output" / "mine" / "serving" / "1795000000").mkdir(parents=True)  # a push since
-    assert inputs_fingerprint(config) != touched
-    on_s3 = load_config(None, {**overrides, "output.pipeline_root": "s3://bucket/root"})
+    assert inputs_fingerprint(recipe) != touched
+    on_s3 = load(None, {**overrides, "output.pipeline_root": "s3://bucket/root"})
     assert inputs_fingerprint(on_s3) is None
 
 
@@ -107,9 +115,10 @@ def test_a_completed_runs_inputs_make_the_same_command_up_to_date_unless_forced(
     summary_file = tmp_path / "output" / "mine" / "pipeline" / "runs" / "r1" / "summary.json"
     summary_file.parent.mkdir(parents=True)
     summary_file.write_text("{}")
-    record_completed_run(prepared, {"run_id": "r1", "summary_file": str(summary_file)})
+    summary = RunSummary("mine", "r1", "binary", "binary_classifier", str(data), summary_file=str(summary_file))
+    record_completed_run(prepared, summary)
     again = prepare(None, overrides)
-    assert again.up_to_date == UpToDate("r1", str(summary_file)) and again.data == ""  # the data was not read
+    assert again.up_to_date == UpToDate("r1", str(summary_file)) and again.resolved is None  # the data was not read
     assert prepare(None, overrides, force=True).up_to_date is None
     assert prepare(None, {**overrides, "training.epochs": 5}).up_to_date is None
 
@@ -117,9 +126,11 @@ def test_a_completed_runs_inputs_make_the_same_command_up_to_date_unless_forced(
 def test_the_positive_class_is_the_second_listed_or_the_less_frequent_label():
     from collections import Counter
 
-    assert preflight.positive_class(["benign", "malignant"], None) == "malignant"
-    assert preflight.positive_class([], Counter({"B": 357, "M": 212})) == "M"
-    assert "equally frequent: set data.classes" in preflight.positive_class([], Counter({"x": 3, "y": 3}))
-    banner = output.run_banner(preflight.prepare(str(REPO / "configs" / "breast_cancer.yaml"), {}, force=True))
+    assert positive_class(["benign", "malignant"], None) == "malignant"
+    assert positive_class([], Counter({"B": 357, "M": 212})) == "M"
+    assert "equally frequent: set data.classes" in positive_class([], Counter({"x": 3, "y": 3}))
+    banner = terminal.run_banner(
+        preflight.prepare(str(REPO / "configs" / "breast_cancer.yaml"), {}, force=True).resolved
+    )
     assert "  positive class (probability 1, precision/recall/F1): malignant" in banner
     assert "  judged on the eval split (about 114 rows), unseen in training" in banner

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.progress import ComponentProgress, StatusLineStream, component_progress
+from pipeline.commands.progress import StatusLineStream, component_progress
+from pipeline.orchestration.progress import ComponentProgress
 
 
 class FakeTerminal(io.StringIO):
@@ -62,7 +63,7 @@ def test_a_line_written_in_pieces_is_not_interrupted_by_the_status():
 
 # The component lines depend on these log statements of TFX 1.16's runners: TFX offers no
 # per-node callback to BeamDagRunner or LocalDagRunner (their run() takes the pipeline alone),
-# so pipeline/progress.py matches the records. An upgrade that rewords them fails here.
+# so pipeline/commands/progress.py matches the records. An upgrade that rewords them fails here.
 RUNNER_SOURCES = {
     "tfx.orchestration.beam.beam_dag_runner": ("node %s is running.", "node %s is finished."),
     "tfx.orchestration.local.local_dag_runner": ("Component %s is running.", "Component %s is finished."),
@@ -73,7 +74,7 @@ RUNNER_SOURCES = {
 def test_the_tfx_runner_log_lines_the_progress_depends_on_are_still_logged(module):
     source = Path(importlib.util.find_spec(module).origin).read_text()
     logged = re.findall(r"logging\.info\(\s*'([^']*is (?:running|finished)\.)'", source)
-    assert tuple(logged) == RUNNER_SOURCES[module], f"{module} now logs {logged}: update pipeline/progress.py"
+    assert tuple(logged) == RUNNER_SOURCES[module], f"{module} now logs {logged}: update pipeline/commands/progress.py"
     events = []
     handler = ComponentProgress(lambda node, event, seconds: events.append((node, event)))
     for message in logged:

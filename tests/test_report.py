@@ -14,7 +14,8 @@ from PIL import Image
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tensorflow_model_analysis.proto import metrics_for_slice_pb2
 
-from pipeline import charts, report
+from pipeline.runs import charts, report
+from pipeline.runs.summary import RunSummary
 
 
 def write_statistics(uri: Path) -> None:
@@ -133,7 +134,8 @@ def test_learning_curves_and_confusion_matrix_are_real_pngs():
     assert distinct_colors(matrix) > 50
 
 
-def summary_for(tmp_path: Path, task: str = "multiclass", **extra) -> dict:
+def summary_for(tmp_path: Path, task: str = "multiclass", **extra) -> RunSummary:
+    """A run's summary as summary.json holds it, read into the typed record the report takes."""
     run_dir = tmp_path / "pipeline" / "runs" / "20261125-120000.000001"
     run_dir.mkdir(parents=True)
     history_file = tmp_path / "history.json"
@@ -151,57 +153,59 @@ def summary_for(tmp_path: Path, task: str = "multiclass", **extra) -> dict:
     )
     write_statistics(tmp_path / "statistics")
     write_multiclass_plot(tmp_path / "evaluation", [(0, 0, 5.0), (0, 1, 1.0), (1, 1, 4.0), (2, 2, 3.0), (2, 0, 2.0)])
-    return {
-        "pipeline": "animals",
-        "run_id": "20261125-120000.000001",
-        "task": task,
-        "model": "mlp_classifier",
-        "data": "/data/animals.csv",
-        "classes": ["cat", "dog", "<emu>"],
-        "blessed": True,
-        "pushed_model_dir": "/serving/animals/1795600000",
-        "metrics": {
-            "loss": {
-                "metric": "sparse_categorical_crossentropy",
-                "value": 0.3125,
-                "baseline": 0.3500,
-                "upper_bound": 0.9,
-                "baseline_tolerance": 0.0,
-                "passed": True,
+    return RunSummary.from_json(
+        {
+            "pipeline": "animals",
+            "run_id": "20261125-120000.000001",
+            "task": task,
+            "model": "mlp_classifier",
+            "data": "/data/animals.csv",
+            "classes": ["cat", "dog", "<emu>"],
+            "blessed": True,
+            "pushed_model_dir": "/serving/animals/1795600000",
+            "metrics": {
+                "loss": {
+                    "metric": "sparse_categorical_crossentropy",
+                    "value": 0.3125,
+                    "baseline": 0.3500,
+                    "upper_bound": 0.9,
+                    "baseline_tolerance": 0.0,
+                    "passed": True,
+                },
+                "accuracy": {
+                    "metric": "sparse_categorical_accuracy",
+                    "value": 0.75,
+                    "baseline": None,
+                    "lower_bound": 0.8,
+                    "baseline_tolerance": 0.0,
+                    "passed": False,
+                },
+                "example_count": 15.0,
             },
-            "accuracy": {
-                "metric": "sparse_categorical_accuracy",
-                "value": 0.75,
-                "baseline": None,
-                "lower_bound": 0.8,
-                "baseline_tolerance": 0.0,
-                "passed": False,
+            "anomalies": {"train": ["color: Unexpected string values"], "eval": []},
+            "images": None,
+            "training": {
+                "model": {
+                    "name": "mlp_classifier",
+                    "parameters": 1187,
+                    "layers": [{"name": "dense_0", "type": "Dense", "parameters": 608}],
+                },
+                "linear": None,
+                "epochs_run": 4,
+                "kept_epoch": 3,
+                "stopped_early": True,
+                "strategy": {"class": "MirroredStrategy", "name": "mirrored", "replicas": 2},
+                "global_batch_size": 64,
+                "fit_seconds": 3.5,
+                "history_file": str(history_file),
+                "tensorboard_dir": "/logs",
             },
-            "example_count": 15.0,
-        },
-        "anomalies": {"train": ["color: Unexpected string values"], "eval": []},
-        "images": None,
-        "training": {
-            "model": {
-                "name": "mlp_classifier",
-                "parameters": 1187,
-                "layers": [{"name": "dense_0", "type": "Dense", "parameters": 608}],
-            },
-            "linear": None,
-            "epochs_run": 4,
-            "kept_epoch": 3,
-            "stopped_early": True,
-            "strategy": {"class": "MirroredStrategy", "name": "mirrored", "replicas": 2},
-            "global_batch_size": 64,
-            "fit_seconds": 3.5,
-            "history_file": str(history_file),
-            "tensorboard_dir": "/logs",
-        },
-        "artifacts": {"statistics": str(tmp_path / "statistics"), "evaluation": str(tmp_path / "evaluation")},
-        "components": {"Trainer": {"state": "COMPLETE", "seconds": 7.5}},
-        "summary_file": str(run_dir / "summary.json"),
-        **extra,
-    }
+            "artifacts": {"statistics": str(tmp_path / "statistics"), "evaluation": str(tmp_path / "evaluation")},
+            "components": {"Trainer": {"state": "COMPLETE", "seconds": 7.5}},
+            "summary_file": str(run_dir / "summary.json"),
+            **extra,
+        }
+    )
 
 
 def test_report_holds_gate_curves_classification_model_and_data(tmp_path):
@@ -234,7 +238,7 @@ def test_report_holds_gate_curves_classification_model_and_data(tmp_path):
 
 def test_report_of_a_linear_unit_lists_its_weights_and_bias(tmp_path):
     summary = summary_for(tmp_path, task="regression", classes=None)
-    summary["training"]["linear"] = {
+    summary.training.linear = {
         "output": "prediction",
         "raw": {"weights": {"flipper_length_mm": 52.38}, "bias": -6333.0},
         "standardized": {"weights": {"flipper_length_mm": 736.1}, "bias": 4200.5},

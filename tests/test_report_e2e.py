@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from conftest import HARNESS_MARK, cells, cli_in_a_fresh_process, page_of, render, render_harnessed
-from pipeline.cli import main
-from pipeline.report import CONTENT_SECURITY_POLICY
+from pipeline.commands.cli import main
+from pipeline.runs.report import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from conftest import REPO
-from pipeline.cli import EXIT_FAILED, main
-from pipeline.progress import ComponentProgress
-from pipeline.runner import LOCK_FILE, RunInProgress, exclusive_run
+from pipeline.commands.cli import EXIT_FAILED, main
+from pipeline.orchestration.local_runner import LOCK_FILE, RunInProgress, exclusive_run
+from pipeline.orchestration.progress import ComponentProgress
 
 
 def test_progress_handler_turns_both_runners_log_lines_into_events():
@@ -54,7 +54,7 @@ def test_a_second_run_on_the_same_pipeline_root_is_refused_until_the_first_ends(
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom pipeline.runner import exclusive_run\n"
+            "import sys, time\nfrom pipeline.orchestration.local_runner import exclusive_run\n"
             "with exclusive_run(sys.argv[1], 'first'):\n    print('locked', flush=True)\n    time.sleep(600)\n",
             str(tmp_path),
         ],

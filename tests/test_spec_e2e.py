@@ -1,5 +1,5 @@
 """The penguins recipe compiled for open-source Kubeflow Pipelines with `--tune` (the Tuner is one
-more task), executed task by task as KFP runs it (pipeline/spec_runner.py), on an s3:// pipeline
+more task), executed task by task as KFP runs it (pipeline/orchestration/spec_runner.py), on an s3:// pipeline
 root served by an S3-compatible server on 127.0.0.1: blessed and pushed to S3, the pushed model
 serves raw rows, and a second execution gates against the first push (the Evaluator's own
 baseline lookup, no Resolver)."""
@@ -17,8 +17,8 @@ import pytest
 
 from components.pusher.predict import load_model, predict_raw, read_rows
 from conftest import BUDGET, CSV_PIPELINE_NODES, REPO
-from pipeline.cli import main
-from pipeline.spec_runner import download_blob
+from pipeline.commands.cli import main
+from pipeline.orchestration.spec_runner import download_blob
 
 pytestmark = pytest.mark.e2e
 

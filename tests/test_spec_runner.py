@@ -12,9 +12,9 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.settings import ConfigError
 from conftest import REPO
-from pipeline.cli import main
-from pipeline.kubeflow import SpecError
-from pipeline.spec_runner import (
+from pipeline.commands.cli import main
+from pipeline.orchestration.kubeflow import SpecError
+from pipeline.orchestration.spec_runner import (
     RecordedArtifact,
     TaskRun,
     executor_input,

@@ -2,7 +2,7 @@ import pytest
 
 from components.settings import ConfigError
 from conftest import REPO
-from pipeline.sweep import NO_BASELINE_CHECK, SweepRow, SweepSpec, load_sweep, markdown_table, row_config
+from pipeline.commands.sweep import NO_BASELINE_CHECK, SweepRow, SweepSpec, load_sweep, markdown_table, row_config
 
 TABLE = REPO / "configs" / "sweeps" / "mlp_table.yaml"
 

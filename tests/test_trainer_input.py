@@ -163,7 +163,7 @@ def test_a_nan_loss_still_fails_in_its_epoch_with_several_steps_per_call(tmp_pat
 
 
 def test_the_run_summary_says_how_the_trainer_read_its_data(files):
-    from pipeline.output import input_text
+    from pipeline.commands.terminal import input_text
 
     in_memory = given(TrainingSpec()).record
     assert input_text(in_memory) == "in memory (300 train + 100 validation rows, 0.008 MB), 32 steps per execution"

@@ -11,19 +11,12 @@ import tensorflow as tf
 from components.settings import ConfigError, ModelSpec, TrainingError, TrainingSpec, TuningSpec
 from components.trainer.data import InMemorySplit
 from components.trainer.distribution import Placement
+from components.trainer.hyperparameters import apply_values, best_settings, choice_values, setting_value
 from components.trainer.models.inputs import InputSpec, TaskSpec
 from components.tuner import tuning
-from components.tuner.space import (
-    SHARED_SPACE,
-    apply_values,
-    best_settings,
-    choice_values,
-    default_space,
-    resolve_space,
-    setting_value,
-)
+from components.tuner.space import SHARED_SPACE, default_space, resolve_space
 from conftest import REPO
-from pipeline.config import load_config
+from pipeline.config.resolve import resolved_config
 
 RECIPE = REPO / "configs" / "penguins.yaml"
 
@@ -37,13 +30,13 @@ def test_each_model_gets_a_default_space_of_the_settings_it_reads():
 
 
 def test_tuning_on_fills_the_models_space_and_off_leaves_it_empty():
-    assert load_config(RECIPE).tuning.space == {}
-    config = load_config(RECIPE, {"tuning.enabled": True})
+    assert resolved_config(RECIPE).tuning.space == {}
+    config = resolved_config(RECIPE, {"tuning.enabled": True})
     assert config.tuning.space == default_space("mlp_classifier")
 
 
 def test_a_space_from_the_command_line_arrives_nested_and_is_flattened():
-    config = load_config(RECIPE, {"tuning.enabled": True, "tuning.space.model.dropout": [0.0, 0.5]})
+    config = resolved_config(RECIPE, {"tuning.enabled": True, "tuning.space.model.dropout": [0.0, 0.5]})
     assert config.tuning.space == {"model.dropout": [0.0, 0.5]}
 
 
@@ -69,13 +62,13 @@ def test_a_space_from_the_command_line_arrives_nested_and_is_flattened():
 )
 def test_a_bad_tuning_setting_is_named(overrides, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(RECIPE, {"tuning.enabled": True, **overrides})
+        resolved_config(RECIPE, {"tuning.enabled": True, **overrides})
 
 
 def test_accuracy_is_no_objective_for_regression():
     overrides = {"tuning.enabled": True, "tuning.objective": "accuracy"}
     with pytest.raises(ConfigError, match="tuning.objective: accuracy applies to classification"):
-        load_config(REPO / "configs" / "penguins_body_mass.yaml", overrides)
+        resolved_config(REPO / "configs" / "penguins_body_mass.yaml", overrides)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ from tfx.utils import io_utils, path_utils
 
 from components import features
 from components.evaluator import gate
-from components.pusher.push import latest_version
+from components.serving_dir import latest_version
 from components.settings import EvaluationSpec, InputError, from_dict
 from components.tfx_types import ArtifactDict, ExecProperties
 

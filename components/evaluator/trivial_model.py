@@ -30,7 +30,13 @@ def trivial_loss(labels: list[str], task: str) -> float:
     """From the label cells (text, as read); `labels` is not empty and, for regression, numeric."""
     if task == "regression":
         return median_absolute_error(float(value) for value in labels)
-    return entropy(Counter(labels))
+    return trivial_class_loss(Counter(labels))
+
+
+def trivial_class_loss(counts: Mapping[str, int]) -> float:
+    """Cross-entropy of always predicting the class frequencies: their entropy (the loss to
+    beat for CSV labels and for image classes alike)."""
+    return entropy(counts)
 
 
 # The default accuracy bar: this share of the rows a majority-class guess gets wrong must be

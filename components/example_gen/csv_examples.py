@@ -8,7 +8,9 @@ examples, and only unpacks them to write (bench/csv_example_gen.py: 3.1 s for th
 rows). It is still Beam transforms throughout, so it runs on any Beam runner.
 
 What it writes is what TFX's executor writes, decided the same way:
-- column names are the header line split on commas (`io_utils.load_csv_column_names`);
+- column names are the header's cells without the spaces around them (`csv_input.column_names`,
+  the rule preflight and `predict` follow too; TFX's `io_utils.load_csv_column_names` keeps the
+  spaces, so `a, species` would name a feature " species" that no label check finds);
 - a column's type is the highest over its filled cells of tfx_bsl's `_InferValueType` (INT,
   then FLOAT, then STRING; a column with no filled cell holds no value kind at all);
 - an empty cell is an empty value list of the column's type;
@@ -42,8 +44,8 @@ from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import io_utils, proto_utils
-from tfx_bsl.coders import example_coder
+from tfx.utils import proto_utils
+from tfx_bsl.coders import csv_decoder, example_coder
 from tfx_bsl.coders.csv_decoder import ColumnType, _InferValueType
 
 from components.example_gen import csv_input
@@ -188,24 +190,61 @@ def _CsvToBlocks(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split
     """The split's CSV files as blocks of serialized tf.Examples (TFX's reader for files ours refuses)."""
     pattern = f"{exec_properties[standard_component_specs.INPUT_BASE_KEY]}/{split_pattern}"
     files = fileio.glob(pattern)
+    if not files:
+        raise RuntimeError(f"Split pattern {pattern} does not match any files.")
+    names = split_column_names(files, pattern)
     refusal = columnar_refusal(files)
     if refusal:
         logging.info("CsvExampleGen: TFX's line reader, since %s", refusal)
         return (
             pipeline
-            | "TfxCsvToExample" >> tfx_csv._CsvToExample(exec_properties, split_pattern)
+            | "TfxCsvToExample" >> _QuotedCsvToExample(files, names)
             | "Serialize" >> beam.Map(lambda example: example.SerializeToString(deterministic=True))
             | "Blocks" >> beam.BatchElements(min_batch_size=1000, max_batch_size=10_000)
         )
-    if not files:
-        raise RuntimeError(f"Split pattern {pattern} does not match any files.")
-    names = io_utils.load_csv_column_names(files[0])
-    if any(io_utils.load_csv_column_names(file) != names for file in files[1:]):
-        raise RuntimeError(f"Files in same split {pattern} have different header.")
     file_names = pipeline | "CreateFilenames" >> beam.Create(files)
     file_types = file_names | "InferFileTypes" >> beam.ParDo(_InferFileTypes(names))
     types = beam.pvalue.AsSingleton(file_types | "MergeTypes" >> beam.CombineGlobally(_MergeTypes()))
     return file_names | "EncodeFiles" >> beam.ParDo(_EncodeFile(names), types)
+
+
+def split_column_names(files: list[str], pattern: str) -> list[str]:
+    """The split's column names (`csv_input.column_names`); every file's header must name the same."""
+
+    def names(file: str) -> list[str]:
+        with fileio.open(file) as f:
+            line = f.readline()
+        return csv_input.column_names(line.decode("utf-8") if isinstance(line, bytes) else line)
+
+    first = names(files[0])
+    if any(names(file) != first for file in files[1:]):
+        raise RuntimeError(f"Files in same split {pattern} have different header.")
+    return first
+
+
+class _QuotedCsvToExample(beam.PTransform):
+    """TFX's CSV reading (`tfx_csv._CsvToExample`: records that may span lines, tfx_bsl's
+    parser and type inference, its example builder) with the split's column names as
+    `column_names` gives them, where TFX's would keep the spaces around each name."""
+
+    def __init__(self, files: list[str], names: list[str]):
+        super().__init__()
+        self._files, self._names = files, names
+
+    def expand(self, pipeline: beam.Pipeline) -> beam.PCollection:
+        lines = (
+            pipeline
+            | "CreateFilenames" >> beam.Create(self._files)
+            | "ReadFromText" >> beam.ParDo(tfx_csv._ReadCsvRecordsFromTextFile())
+            | "ParseCSVLine" >> beam.ParDo(csv_decoder.ParseCSVLine(delimiter=","))
+            | "ExtractParsedCSVLines" >> beam.Keys()
+        )
+        column_infos = beam.pvalue.AsSingleton(
+            lines
+            | "InferColumnTypes"
+            >> beam.CombineGlobally(csv_decoder.ColumnTypeInferrer(self._names, skip_blank_lines=True))
+        )
+        return lines | "ToTFExample" >> beam.ParDo(tfx_csv._ParsedCsvToTfExample(), column_infos)
 
 
 class _SplitBlock(beam.DoFn):

@@ -12,7 +12,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from components import features
+from components.example_gen import is_folder
 from components.settings import InputError
+
+
+def column_names(header_line: str) -> list[str]:
+    """The feature names of a CSV file's first line, the one rule every reader of the data follows
+    (preflight here, CsvExampleGen, `predict`): the line split as the csv module splits it, a
+    quote after the spaces that follow a comma still a quote, and each name without the spaces
+    around it, so `a, species` and `a, "species"` both name the columns `a` and `species`."""
+    cells = next(csv.reader([header_line.rstrip("\r\n")], skipinitialspace=True), [])
+    return [cell.strip() for cell in cells]
 
 
 def stored_splits(path: str) -> dict[str, str] | None:
@@ -51,7 +61,12 @@ def stored_eval_rows(path: str) -> int | None:
 
 def csv_files(path: str) -> list[str]:
     """The CSV file, the *.csv files of a folder, or those of its split folders, that ExampleGen reads."""
-    if os.path.isdir(path):
+    if is_folder(path):
+        if not os.path.isdir(path):
+            raise InputError(
+                f"{path}: no such folder (a path without an extension is read as a folder of CSV files; "
+                f"a CSV file needs its .csv)"
+            )
         splits = stored_splits(path)
         folders = [os.path.join(path, folder) for folder in splits.values()] if splits else [path]
         files = sorted(file for folder in folders for file in glob.glob(os.path.join(folder, "*.csv")))
@@ -191,7 +206,7 @@ def _columnar_labels(path: str, label: str, task: str) -> list[str] | None:
             if columnar_refusal(file, f):
                 return None
         with open(file, encoding="utf-8") as f:
-            header = [column.strip() for column in f.readline().rstrip("\r\n").split(",")]
+            header = column_names(f.readline())
         try:
             with open(file, "rb") as f:
                 for block in text_blocks(f, [str(index) for index in range(len(header))]):
@@ -275,13 +290,18 @@ def _is_number(cell: str, kind: type = float) -> bool:
 def _read_header(file: str) -> list[str]:
     try:
         with open(file, newline="", encoding="utf-8") as f:
-            rows = csv.reader(f)
-            header = next(rows, None)
-            first_row = next(rows, None)
+            header = f.readline()
+            first_row = next(csv.reader(f), None)
     except UnicodeDecodeError as error:
         raise InputError(f"{file}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    if not header:
+    if not header.strip():
         raise InputError(f"{file}: the file is empty")
     if first_row is None:
         raise InputError(f"{file}: the file has a header but no data rows")
-    return [column.strip() for column in header]
+    names = column_names(header)
+    if "" in names:
+        raise InputError(f"{file}: column {names.index('') + 1} of the header has no name; name every column")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputError(f"{file}: the header names column {repeated[0]!r} more than once")
+    return names

@@ -30,7 +30,7 @@ from typing import Iterable
 import numpy as np
 
 from components import features
-from components.evaluator.trivial_model import entropy
+from components.example_gen import is_folder
 from components.settings import ImageSplit, InputError
 
 
@@ -83,10 +83,10 @@ def detect_format(path: str) -> str:
     """csv, image_folder, npz or idx: by the extension, else by what the folder holds. A path
     that cannot be listed here (not there yet, or object storage) is taken as CSV data, which
     is checked where it is read."""
-    extension = os.path.splitext(path.rstrip("/"))[1].lower()
-    if extension in (".csv", ".npz"):
-        return extension[1:]
-    if extension:
+    if not is_folder(path):
+        extension = os.path.splitext(path)[1].lower()
+        if extension in (".csv", ".npz"):
+            return extension[1:]
         raise InputError(f"{path}: cannot tell the data format from the extension {extension}; set data.format")
     try:
         names = tf.io.gfile.listdir(path)
@@ -126,11 +126,6 @@ def describe_image_data(path: str, data_format: str, classes: list[str]) -> Imag
         splits = [ImageSplit(ARRAY_SPLITS[split], f"{IDX_PREFIXES[split]}-*", IDX_PREFIXES[split]) for split in arrays]
         return _array_layout(root, root, "idx", splits, arrays, classes)
     raise ValueError(f"not an image format: {data_format}")
-
-
-def trivial_image_loss(layout: ImageLayout) -> float:
-    """Cross-entropy of always predicting the training class frequencies (their entropy)."""
-    return entropy(layout.train_counts)
 
 
 def _describe_folder(root: str, classes: list[str]) -> ImageLayout:

@@ -18,8 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 from components import features
+from components.example_gen.csv_input import column_names
 from components.example_gen.image_data import IMAGE_EXTENSIONS, check_image
-from components.pusher.push import latest_version
+from components.serving_dir import latest_version
 from components.settings import InputError
 
 Row = Mapping[str, str]  # a CSV row as csv.DictReader gives it; "" is a missing cell
@@ -73,11 +74,12 @@ def read_file_rows(path: str) -> Rows:
     try:
         with open(path, newline="", encoding="utf-8") as f:
             if path.lower().endswith(".csv"):
-                reader = csv.DictReader(f)
+                names = column_names(f.readline())  # the columns named as ExampleGen names them
+                reader = csv.DictReader(f, fieldnames=names)
                 rows, lines = [], []
                 for row in reader:
                     rows.append(dict(row))
-                    lines.append(reader.line_num)
+                    lines.append(reader.line_num + 1)  # the header was line 1
                 return Rows(path, rows, [f"{path} line {line}" for line in lines], set(reader.fieldnames or []))
             text = f.read()
     except (OSError, UnicodeDecodeError) as error:

@@ -23,7 +23,6 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
-from components.pusher import newest_version
 from components.tfx_types import ArtifactDict, ExecProperties
 
 STAGING_PREFIX = ".staging-"
@@ -76,17 +75,6 @@ def _reason(error: OSError) -> str:
         source, _, why = error.args[0][0]
         return f"{why} (copying {source})"
     return str(error)
-
-
-def latest_version(base_directory: str) -> str | None:
-    """The newest model version under a serving dir (local, gs:// or s3://): the model in
-    production. None when nothing was pushed there yet (see `newest_version`)."""
-    from tfx.dsl.io import fileio
-
-    if not fileio.isdir(base_directory):
-        return None
-    newest = newest_version(fileio.listdir(base_directory))
-    return f"{base_directory.rstrip('/')}/{newest}" if newest else None
 
 
 def new_version(base_directory: str) -> str:

@@ -34,12 +34,12 @@ from components.settings import (
 )
 from components.trainer.data import trainer_input, use_steps_per_execution
 from components.trainer.distribution import Placement, choose_strategy
+from components.trainer.hyperparameters import apply_values, best_settings
 from components.trainer.linear_weights import LINEAR_FILE, linear_weights
 from components.trainer.models import build_model
 from components.trainer.models.inputs import ImageInput, InputSpec, TaskSpec
 from components.trainer.serving import make_signatures
 from components.transform.preprocessing import NUM_OOV_BUCKETS
-from components.tuner.space import apply_values, best_settings
 
 log = logging.getLogger(__name__)
 

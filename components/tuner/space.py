@@ -1,5 +1,5 @@
 """The search space: which `model`/`training` settings a tuning run tries, and how a trial's
-values become the ModelSpec and TrainingSpec the Trainer builds with.
+values become settings (components/trainer/hyperparameters.py sets them on the specs).
 
 No TensorFlow or KerasTuner here: a config is checked against its space when it is loaded.
 The space is a mapping from a dotted settings key to the values to try (`tuning.space`);
@@ -8,12 +8,10 @@ a recipe that names none gets its model's default space below.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import json
 from typing import Any
 
-from components.settings import ConfigError, ModelSpec, TrainingSpec, TuningSpec, from_dict
+from components.settings import ConfigError, ModelSpec, TrainingSpec, TuningSpec
+from components.trainer.hyperparameters import apply_values
 
 Space = dict[str, list[Any]]
 
@@ -72,46 +70,3 @@ def resolve_space(tuning: TuningSpec, model: ModelSpec, training: TrainingSpec) 
             except ConfigError as error:
                 raise ConfigError(f"tuning.space.{key}[{index}]: {error}") from None
     return space
-
-
-def apply_values(model: ModelSpec, training: TrainingSpec, values: dict[str, Any]) -> tuple[ModelSpec, TrainingSpec]:
-    """`model` and `training` with each dotted key of `values` set (checked as a recipe is)."""
-    raw = {"model": dataclasses.asdict(model), "training": dataclasses.asdict(training)}
-    for key, value in values.items():
-        *parents, leaf = key.split(".")
-        node = raw
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                raise ConfigError(f"{key}: no such setting")
-            node = node[part]
-        if leaf not in node:
-            raise ConfigError(f"{key}: no such setting")
-        node[leaf] = copy.deepcopy(value)
-    return from_dict(ModelSpec, raw["model"], "model"), from_dict(TrainingSpec, raw["training"], "training")
-
-
-def choice_values(values: list[Any]) -> list[Any]:
-    """KerasTuner's Choice holds one type of int, float, str or bool: numbers stay numbers (so
-    Bayesian optimization sees their order), anything else (lists such as layer widths) is JSON."""
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return list(values)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return [float(v) for v in values]
-    return [json.dumps(v) for v in values]
-
-
-def setting_value(choice: Any) -> Any:
-    """The setting a Choice value stands for (the inverse of `choice_values`)."""
-    return json.loads(choice) if isinstance(choice, str) else choice
-
-
-def trial_settings(hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """A trial's values by settings key: every Choice of the space (`tune_new_entries` is off, so
-    there are no others), decoded; KerasTuner's own `tuner/...` bookkeeping (Hyperband) dropped."""
-    return {key: setting_value(value) for key, value in hyperparameters.items() if not key.startswith("tuner/")}
-
-
-def best_settings(hyperparameters: dict[str, Any] | None) -> dict[str, Any]:
-    """The settings in the Tuner's best_hyperparameters.txt (a KerasTuner HyperParameters config,
-    which the Trainer gets as `fn_args.hyperparameters`); {} without a Tuner."""
-    return trial_settings(hyperparameters.get("values", {})) if hyperparameters else {}

@@ -31,10 +31,11 @@ from tfx.components.tuner.component import TunerFnResult
 from components.settings import CLASSIFICATION_TASKS, ModelSpec, TrainingError, TrainingSpec, TuningSpec, from_dict
 from components.trainer.data import READ_BATCH, InMemorySplit, make_dataset, use_steps_per_execution
 from components.trainer.distribution import Placement, choose_strategy
+from components.trainer.hyperparameters import apply_values, choice_values, setting_value, trial_settings
 from components.trainer.models import build_model
 from components.trainer.models.inputs import InputSpec, TaskSpec
 from components.trainer.run import input_spec, read_settings, split_of, task_spec
-from components.tuner.space import Space, apply_values, choice_values, setting_value, trial_settings
+from components.tuner.space import Space
 
 log = logging.getLogger(__name__)
 

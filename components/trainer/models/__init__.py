@@ -98,22 +98,24 @@ def settings_section(name: str) -> str:
     return REGISTRY[name].section if name in REGISTRY else ""
 
 
-def check_model(name: str, task: str) -> ModelInfo:
-    """The model's registry entry, or a ValueError saying why it cannot serve `task`."""
+def check_model(name: str, task: str, image_data: bool | None = None) -> ModelInfo:
+    """The model's registry entry, or a ValueError saying why it cannot serve `task` (or, when
+    `image_data` is given, data of that kind): checked when a config is resolved and when the
+    Trainer builds the model."""
     info = check_known(name)
     if task not in info.tasks:
         raise ValueError(f"model {name} fits task {' or '.join(info.tasks)}, not {task}")
+    if info.needs_image and image_data is False:
+        raise ValueError(f"{name} needs image data; CSV data has tabular features only")
     return info
 
 
 def build_model(inputs: InputSpec, task: TaskSpec, spec: ModelSpec) -> Any:
-    info = check_model(spec.name, task.task)
+    info = check_model(spec.name, task.task, image_data=inputs.image is not None)
     if info.own:
         from components.trainer.models.own import build_own_model
 
         return build_own_model(info, inputs, task, spec)
-    if info.needs_image and inputs.image is None:
-        raise ValueError(f"model {spec.name} needs image data; this data has only tabular features")
     return info.builder(inputs, task, spec)
 
 

@@ -20,8 +20,10 @@ import yaml
 
 from components.settings import ConfigError, RunConfig, from_dict
 from components.trainer.models import default_model
-from pipeline.preflight import load as load_config
-from pipeline.runner import ProgressCallback, run_pipeline
+from pipeline.commands.running import run_locally
+from pipeline.config.resolve import resolved_config
+from pipeline.orchestration.progress import ProgressCallback
+from pipeline.runs.summary import RunSummary
 
 # A baseline tolerance no model can exceed: the sweep's rows are not gated against each other.
 NO_BASELINE_CHECK = 1e9
@@ -56,7 +58,7 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
 
 
 def row_config(sweep: SweepSpec, row: SweepRow, overrides: dict[str, Any]) -> RunConfig:
-    base = load_config(sweep.recipe, overrides)
+    base = resolved_config(sweep.recipe, overrides)
     model = dataclasses.replace(
         base.model,
         name=default_model(base.data.task),
@@ -84,16 +86,16 @@ def run_sweep(
     results = []
     for i, row in enumerate(sweep.rows):
         config = row_config(sweep, row, overrides)
-        summary = run_pipeline(config, progress)
+        summary = run_locally(config, progress)
         result = {
             "layers": row.name,
             "topology": topology(summary, config),
             "regularizer": _regularizer_label(row, sweep),
             "optimizer": {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}[row.optimizer],
-            "train_accuracy": summary["training"]["kept_epoch_metrics"].get("accuracy"),
-            "test_accuracy": summary["metrics"].get("accuracy", {}).get("value"),
-            "seconds": summary["wall_seconds"],
-            "summary_file": summary["summary_file"],
+            "train_accuracy": summary.training.kept_epoch_metrics.get("accuracy") if summary.training else None,
+            "test_accuracy": summary.metrics.value("accuracy"),
+            "seconds": summary.wall_seconds,
+            "summary_file": summary.summary_file,
         }
         results.append(result)
         if on_row:
@@ -101,9 +103,9 @@ def run_sweep(
     return results
 
 
-def topology(summary: dict[str, Any], config: RunConfig) -> str:
+def topology(summary: RunSummary, config: RunConfig) -> str:
     """inputs→hidden→outputs as the Trainer built it, e.g. 64→256→256→10."""
-    model = summary["training"].get("model") or {}
+    model = (summary.training.model if summary.training else None) or {}
     widths = [model.get("input_width"), *config.model.hidden_units, model.get("output_width")]
     return "→".join(str(w) for w in widths if w is not None)
 

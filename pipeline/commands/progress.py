@@ -9,15 +9,13 @@ Trainer) is printed above it, so the two never run into each other.
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
-import re
 import sys
 import threading
 import time
-from typing import Callable, Iterator, TextIO
+from typing import Iterator, TextIO
 
-ProgressCallback = Callable[[str, str, float], None]  # (component id, "started"|"finished", seconds)
+from pipeline.orchestration.progress import ProgressCallback
+
 _SPINNER = "|/-\\"
 _CLEAR_LINE = "\r\033[K"
 
@@ -109,42 +107,3 @@ def component_progress(stream: TextIO | None = None) -> Iterator[ProgressCallbac
         thread.join()
         status.show("")
         sys.stdout = previous_stdout
-
-
-# What TFX 1.16's runners log around each node: BeamDagRunner says "node %s is running.",
-# LocalDagRunner "Component %s is running."; both are absl (Python logging) records.
-_NODE_EVENT = re.compile(r"^(?:node|Component) %s is (running|finished)\.$")
-
-
-class ComponentProgress(logging.Handler):
-    """Turns the runners' per-node log records into start/finish callbacks with elapsed time, and
-    keeps each finished node's CPU seconds (`cpu_seconds`).
-
-    CPU seconds are this process's, plus those of its child processes that have ended (Beam's
-    multi-processing workers end with their component): over a component's wall seconds, how
-    many of the machine's cores it kept busy."""
-
-    def __init__(self, callback: ProgressCallback):
-        super().__init__(level=logging.INFO)
-        self._callback = callback
-        self._started: dict[str, tuple[float, float]] = {}
-        self.cpu_seconds: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = _NODE_EVENT.match(str(record.msg))
-        if not match or not record.args:
-            return
-        node_id = str(record.args[0])
-        if match.group(1) == "running":
-            self._started[node_id] = (time.monotonic(), process_cpu_seconds())
-            self._callback(node_id, "started", 0.0)
-        else:
-            wall, cpu = self._started.pop(node_id, (time.monotonic(), process_cpu_seconds()))
-            self.cpu_seconds[node_id] = round(process_cpu_seconds() - cpu, 2)
-            self._callback(node_id, "finished", time.monotonic() - wall)
-
-
-def process_cpu_seconds() -> float:
-    """User and system CPU seconds of this process and of its ended child processes."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system

@@ -4,24 +4,22 @@ artifacts) and the files a run leaves under `<pipeline_root>/runs/<run id>/`.
 MLMD is the record of what ran: each node's execution (state, start and end time) and its
 output artifacts (the Evaluator's blessing, the Pusher's destination...). `pipeline runs` lists
 runs from here alone, so it answers in a fraction of a second; the run summary
-(pipeline/summary.py) reads the artifacts' contents on top.
+(pipeline/runs/summarize.py) reads the artifacts' contents on top.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 from components.features import BASELINE_VERSION
+from components.settings import METADATA_FILE, InputError
+from pipeline.runs.summary import RUNS_DIR, SUMMARY_FILE, read_summary
 
-SUMMARY_FILE = "summary.json"
-REPORT_FILE = "report.html"  # beside summary.json (pipeline/report.py writes it)
-RUNS_DIR = "runs"  # <pipeline_root>/runs/<run id>/: summary.json and report.html
 _STATES = {value: name for name, value in metadata_store_pb2.Execution.State.items()}
 
 
@@ -81,8 +79,6 @@ def run_nodes(store: mlmd.MetadataStore, run: metadata_store_pb2.Context, pipeli
 def list_runs(pipeline_root: str) -> list[dict[str, Any]]:
     """Every recorded run of every pipeline in the root's store, oldest first: when, state, gated
     metric values, blessed, and the pushed version."""
-    from components.settings import METADATA_FILE
-
     metadata_path = os.path.join(pipeline_root, METADATA_FILE)
     store = mlmd.MetadataStore(connection(metadata_path))
     records = []
@@ -163,93 +159,19 @@ def _outputs(store: mlmd.MetadataStore, execution_id: int) -> dict[str, list[met
 
 def _recorded(run_dir: str) -> dict[str, Any]:
     """From the summary the run wrote (nothing for a run that did not finish): the candidate's
-    gated metric values by role, its data and model, and its report if there is one."""
+    gated metric values by name, its data and model, and its report if there is one."""
+    path = os.path.join(run_dir, SUMMARY_FILE)
     try:
-        with open(os.path.join(run_dir, SUMMARY_FILE), encoding="utf-8") as f:
-            summary = json.load(f)
-    except (OSError, ValueError):
+        summary = read_summary(path)
+    except InputError:
         return {"metrics": {}, "data": None, "model": None, "report_file": None}
-    metrics = summary.get("metrics") or {}
-    report = os.path.join(run_dir, REPORT_FILE)
     return {
-        "metrics": {
-            role: metric["value"]
-            for role, metric in metrics.items()
-            if isinstance(metric, dict) and metric.get("value") is not None
-        },
-        "data": summary.get("data"),
-        "model": summary.get("model"),
-        "report_file": report if os.path.isfile(report) else None,
+        "metrics": summary.metrics.values(),
+        "data": summary.data,
+        "model": summary.model,
+        "report_file": summary.report_file,
     }
 
 
 def uri(node: NodeRun | None, key: str) -> str | None:
     return node.output_uri(key) if node else None
-
-
-def pipeline_roots(given: str | None, recipe_root: str | None) -> list[str]:
-    """The given pipeline root, else the recipe's, else every pipeline root under ./output."""
-    import glob
-
-    from components.settings import METADATA_FILE, ConfigError
-    from pipeline.config import DEFAULT_OUTPUT_DIR
-
-    if given:
-        roots = [given]
-    elif recipe_root:
-        roots = [recipe_root]
-    else:
-        roots = sorted(
-            os.path.dirname(path) for path in glob.glob(os.path.join(DEFAULT_OUTPUT_DIR, "*", "*", METADATA_FILE))
-        )
-        if not roots:
-            raise ConfigError(f"no runs under ./{DEFAULT_OUTPUT_DIR}; give --config or --pipeline-root")
-    missing = [root for root in roots if not os.path.exists(os.path.join(root, METADATA_FILE))]
-    if missing:
-        raise ConfigError(f"--pipeline-root: {missing[0]} holds no ML Metadata ({METADATA_FILE}); has it run?")
-    return roots
-
-
-def find_summary(run: str | None, roots: Callable[[], list[str]]) -> str:
-    """The summary.json that `run` names (a file, a run dir or a run id), or the newest one under
-    the pipeline roots."""
-    import glob
-
-    from components.settings import ConfigError
-
-    if run and os.path.isfile(run):
-        return run
-    if run and os.path.isdir(run):
-        path = os.path.join(run, SUMMARY_FILE)
-        if not os.path.isfile(path):
-            raise ConfigError(f"RUN: {run} holds no {SUMMARY_FILE}")
-        return path
-    runs = [path for root in roots() for path in glob.glob(os.path.join(root, RUNS_DIR, "*", SUMMARY_FILE))]
-    if run:
-        runs = [path for path in runs if os.path.basename(os.path.dirname(path)) == run]
-        if not runs:
-            raise ConfigError(f"RUN: no run {run} with a {SUMMARY_FILE} (see python -m pipeline runs)")
-    if not runs:
-        raise ConfigError("no run with a summary; run the pipeline first, or give --config to read ML Metadata")
-    return max(runs, key=lambda path: os.path.basename(os.path.dirname(path)))
-
-
-def write_json(data: dict[str, Any], path: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-
-
-def read_summary(path: str) -> dict[str, Any]:
-    from components.settings import InputError
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            summary = json.load(f)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: not a readable run summary ({error})") from None
-    summary["summary_file"] = path
-    report = os.path.join(os.path.dirname(path), REPORT_FILE)
-    if os.path.isfile(report):
-        summary["report_file"] = report
-    return summary

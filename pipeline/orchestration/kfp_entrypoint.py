@@ -1,8 +1,8 @@
 """The image's entrypoint: TFX's Kubeflow v2 executor entrypoint, made to take what the
 open-source KFP v2 driver and launcher hand it.
 
-    python -m pipeline.kfp_entrypoint --executor_class_path ... --json_serialized_invocation_args '{...}' \\
-        --json_serialized_inputs_spec_args '{...}' [beam args]
+    python -m pipeline.orchestration.kfp_entrypoint --executor_class_path ... \\
+        --json_serialized_invocation_args '{...}' --json_serialized_inputs_spec_args '{...}' [beam args]
 
 TFX 1.16's `kubeflow_v2_run_executor` was written against Vertex AI Pipelines. What the OSS
 backend (kubeflow/pipelines, backend/src/v2) sends differs, and each difference is handled here
@@ -28,7 +28,7 @@ before TFX's own `_run_executor` runs (tests/test_kfp_entrypoint.py feeds each s
 4. **Exit.** Some C++ destructors (protobuf, MLMD, the S3 client) can abort the interpreter's
    shutdown with "pure virtual method called", failing a task whose work is done. Once TFX has
    written the executor output file, the process leaves without the teardown
-   (`pipeline.exit_skipping_teardown`).
+   (`process_exit.exit_skipping_teardown`).
 
 Object storage: `s3://` needs `S3_ENDPOINT` (tensorflow-io's filesystem, registered by
 `components`); Beam reads and writes through boto3, which takes `AWS_ENDPOINT_URL` (set here from
@@ -48,7 +48,7 @@ from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
 
 import components  # noqa: F401 - Keras 2 and s3:// before TensorFlow loads
-from pipeline import exit_skipping_teardown
+from pipeline.orchestration.process_exit import exit_skipping_teardown
 
 LAUNCHER_LOG_OUTPUT = "executor-logs"
 

@@ -1,19 +1,21 @@
-"""Wiring only: one `create_pipeline(config)` connecting the TFX components.
+"""Wiring only: one `create_pipeline(config, deployment)` connecting the TFX components.
 
 CsvExampleGen (ImageExampleGen for image data) -> StatisticsGen -> SchemaGen -> ExampleValidator
 -> Transform -> (Tuner, when `tuning.enabled`) -> Trainer -> Evaluator (against the model in production) -> Pusher.
 
 No Resolver node: it compiles to a `resolver` executor that open-source Kubeflow Pipelines
 refuses, so the Evaluator finds its baseline itself (components/evaluator/production.py), on every runner.
+
+What differs between where the pipeline runs is a `Deployment`, made by the runner's module: the
+local runners' (`local_deployment`, here) or Kubeflow's (orchestration/kubeflow.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable
-
-from kfp.pipeline_spec import pipeline_spec_pb2
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 # TFX's classes by their modules, not through `tfx.v1`: importing `tfx.v1` also imports its
 # Google Cloud extensions (Vertex AI's SDK), several seconds of every run's start-up.
@@ -36,30 +38,40 @@ from components.code_version import code_fingerprint, model_code_fingerprint
 from components.evaluator.anomalies import AnomaliesGate
 from components.evaluator.evaluation import eval_config
 from components.evaluator.production import ProductionEvaluator, gate_settings
-from components.example_gen import csv_examples
+from components.example_gen import csv_examples, is_folder
 from components.example_gen.csv_input import stored_splits
 from components.example_gen.image_example_gen import ImageExampleGen
 from components.pusher.push import Executor as StagingPusherExecutor
-from components.settings import ResourceRequest, RunConfig
+from components.settings import RunConfig
 from components.trainer.run import run_fn, trainer_settings, training_splits
 from components.transform.preprocessing import preprocessing_fn
 from components.tuner.executor import PipelineTuner
 from components.tuner.tuning import tuner_fn, tuner_settings
 
-ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
-# The folder ExampleGen reads: a run on Kubeflow may point it at other data of the same columns.
-DATA_ROOT_PARAMETER = "data_root"
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the pipeline runs, as far as its wiring differs there."""
+
+    input_base: str | RuntimeParameter  # the folder ExampleGen reads (Kubeflow: a runtime parameter)
+    metadata_connection: Any | None  # ML Metadata's connection; None where the orchestrator keeps its own
+    beam_args: list[str]  # for every Beam-based component
+    # Component id -> its platform config (Kubeflow: the pod's resource request).
+    platform_configs: dict[str, Any] = field(default_factory=dict)
 
 
-def create_pipeline(config: RunConfig) -> Pipeline:
-    """The pipeline for a local runner, or for Kubeflow when `config.runner.kind` is `kubeflow`:
-    then the data folder is a runtime parameter, the Trainer (and the Evaluator, when configured)
-    ask for their resources, and Kubeflow keeps ML Metadata instead of a local SQLite file."""
-    on_kubeflow = config.runner.kind == "kubeflow"
-    input_base = _input_base(config.data.path)
-    if on_kubeflow:
-        input_base = RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str, default=input_base)
-    example_gen = _example_gen(config, input_base)
+def local_deployment(config: RunConfig) -> Deployment:
+    """The local runners': the data where it is, ML Metadata in a SQLite file in the pipeline root."""
+    return Deployment(
+        data_folder(config.data.path),
+        metadata.sqlite_metadata_connection_config(config.metadata_path),
+        list(config.runner.beam_args),
+    )
+
+
+def create_pipeline(config: RunConfig, deployment: Deployment) -> Pipeline:
+    """The TFX pipeline of `config`, for the place `deployment` describes."""
+    example_gen = _example_gen(config, deployment.input_base)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema:
         schema_gen = ImportSchemaGen(schema_file=config.data.schema)
@@ -131,16 +143,9 @@ def create_pipeline(config: RunConfig) -> Pipeline:
         # Stages each version and renames it into place: never a half-written version.
         custom_executor_spec=executor_spec.ExecutorClassSpec(StagingPusherExecutor),
     )
-    if on_kubeflow:
-        # The Tuner trains as the Trainer does: it asks for the same pod.
-        trainers = ((tuner, config.kubeflow.trainer),) if tuner else ()
-        for component, request in (
-            *trainers,
-            (trainer, config.kubeflow.trainer),
-            (evaluator, config.kubeflow.evaluator),
-        ):
-            if request != ResourceRequest():
-                component.with_platform_config(resource_spec(request))
+    for component in (tuner, trainer, evaluator):
+        if component is not None and component.id in deployment.platform_configs:
+            component.with_platform_config(deployment.platform_configs[component.id])
     return Pipeline(
         pipeline_name=config.name,
         pipeline_root=config.output.pipeline_root,
@@ -157,10 +162,8 @@ def create_pipeline(config: RunConfig) -> Pipeline:
             pusher,
         ],
         enable_cache=True,
-        metadata_connection_config=None
-        if on_kubeflow
-        else metadata.sqlite_metadata_connection_config(config.metadata_path),
-        beam_pipeline_args=config.kubeflow.beam_args if on_kubeflow else config.runner.beam_args,
+        metadata_connection_config=deployment.metadata_connection,
+        beam_pipeline_args=deployment.beam_args,
     )
 
 
@@ -197,44 +200,15 @@ def _example_gen(config: RunConfig, input_base: str | RuntimeParameter):
     )
 
 
-def runtime_parameter_values(config: RunConfig) -> dict[str, str]:
-    """The Kubeflow runtime parameters' values for this config (what a run uses unless overridden)."""
-    return {DATA_ROOT_PARAMETER: _input_base(config.data.path)}
-
-
-def resource_spec(request: ResourceRequest) -> ResourceSpec:
-    """A pod's CPU, memory and accelerator request, as Kubeflow's pipeline spec holds it.
-
-    Both forms are filled, as the KFP compiler does: the numeric fields older backends read,
-    and the `resource_*` strings newer ones read."""
-    spec = ResourceSpec()
-    if request.cpu:
-        spec.cpu_request = request.cpu
-        spec.resource_cpu_request = f"{request.cpu:g}"
-    if request.memory:
-        spec.memory_request = request.memory_gb
-        spec.resource_memory_request = request.memory
-    if request.accelerator_count:
-        spec.accelerator.type = request.accelerator_type
-        spec.accelerator.count = request.accelerator_count
-        spec.accelerator.resource_type = request.accelerator_type
-        spec.accelerator.resource_count = str(request.accelerator_count)
-    return spec
-
-
 def _import_path(fn: Callable) -> str:
     """`module.function`, which TFX imports in the executor (our package is installed there)."""
     return f"{fn.__module__}.{fn.__name__}"
 
 
-def _input_base(data_path: str) -> str:
+def data_folder(data_path: str) -> str:
     """ExampleGen reads a folder; a single file (CSV, .npz) is read through a pattern on its folder."""
-    return data_path if _is_folder(data_path) else os.path.dirname(data_path)
+    return data_path if is_folder(data_path) else os.path.dirname(data_path)
 
 
 def _input_pattern(data_path: str) -> str:
-    return "*.csv" if _is_folder(data_path) else os.path.basename(data_path)
-
-
-def _is_folder(data_path: str) -> bool:
-    return data_path.endswith("/") or not os.path.splitext(data_path)[1]
+    return "*.csv" if is_folder(data_path) else os.path.basename(data_path)

@@ -1,9 +1,10 @@
-"""Kubeflow Pipelines: compile `create_pipeline(config)` with KubeflowV2DagRunner, and submit it.
+"""Kubeflow Pipelines: compile `create_pipeline(config, kubeflow_deployment(config))` with
+KubeflowV2DagRunner, and submit it.
 
     compile_pipeline(config, "pipeline.json")       # the KFP v2 PipelineJob (OSS KFP or Vertex AI)
     submit(host, "pipeline.json", experiment="keras-tfx")
 
-Every executor runs our image's entrypoint (pipeline/kfp_entrypoint.py), which takes what the
+Every executor runs our image's entrypoint (pipeline/orchestration/kfp_entrypoint.py), which takes what the
 open-source KFP driver sends as well as Vertex AI's. Open-source KFP runs container and importer
 executors only; `check_executors` applies that rule as its backend compiler does.
 
@@ -22,13 +23,19 @@ import tempfile
 from typing import Any
 
 import yaml
+from kfp.pipeline_spec import pipeline_spec_pb2
+from tfx.orchestration.data_types import RuntimeParameter
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 
-from components.settings import ConfigError, RunConfig
-from pipeline.pipeline import create_pipeline, runtime_parameter_values
+from components.settings import ConfigError, ResourceRequest, RunConfig
+from pipeline.orchestration.factory import Deployment, create_pipeline, data_folder
+
+ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+# The folder ExampleGen reads: a run on Kubeflow may point it at other data of the same columns.
+DATA_ROOT_PARAMETER = "data_root"
 
 # The container entrypoint of our image (see Dockerfile): TFX's, made to take OSS KFP's inputs.
-ENTRYPOINT = ["python", "-m", "pipeline.kfp_entrypoint"]
+ENTRYPOINT = ["python", "-m", "pipeline.orchestration.kfp_entrypoint"]
 # The resolved RunConfig the spec was compiled from, beside the PipelineJob's own keys (which
 # Vertex AI and `submit` read; neither reads this one): `pipeline run --spec` summarizes with it.
 CONFIG_KEY = "kerasTfxConfig"
@@ -52,6 +59,47 @@ def check_executors(pipeline_spec: dict[str, Any]) -> None:
             )
 
 
+def kubeflow_deployment(config: RunConfig) -> Deployment:
+    """On Kubeflow the data folder is a runtime parameter, the Trainer and the Tuner (which trains
+    as it does) and the Evaluator ask for their pods' resources when configured, Kubeflow keeps
+    ML Metadata, and the pods get `kubeflow.beam_args`."""
+    requests = {"Tuner": config.kubeflow.trainer, "Trainer": config.kubeflow.trainer}
+    requests["Evaluator"] = config.kubeflow.evaluator
+    return Deployment(
+        input_base=RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str, default=data_folder(config.data.path)),
+        metadata_connection=None,
+        beam_args=list(config.kubeflow.beam_args),
+        platform_configs={
+            component: resource_spec(request) for component, request in requests.items() if request != ResourceRequest()
+        },
+    )
+
+
+def runtime_parameter_values(config: RunConfig) -> dict[str, str]:
+    """The Kubeflow runtime parameters' values for this config (what a run uses unless overridden)."""
+    return {DATA_ROOT_PARAMETER: data_folder(config.data.path)}
+
+
+def resource_spec(request: ResourceRequest) -> ResourceSpec:
+    """A pod's CPU, memory and accelerator request, as Kubeflow's pipeline spec holds it.
+
+    Both forms are filled, as the KFP compiler does: the numeric fields older backends read,
+    and the `resource_*` strings newer ones read."""
+    spec = ResourceSpec()
+    if request.cpu:
+        spec.cpu_request = request.cpu
+        spec.resource_cpu_request = f"{request.cpu:g}"
+    if request.memory:
+        spec.memory_request = request.memory_gb
+        spec.resource_memory_request = request.memory
+    if request.accelerator_count:
+        spec.accelerator.type = request.accelerator_type
+        spec.accelerator.count = request.accelerator_count
+        spec.accelerator.resource_type = request.accelerator_type
+        spec.accelerator.resource_count = str(request.accelerator_count)
+    return spec
+
+
 def compile_pipeline(config: RunConfig, output_file: str) -> dict[str, Any]:
     """Writes the PipelineJob JSON to `output_file` and returns it."""
     if config.runner.kind != "kubeflow":
@@ -65,7 +113,9 @@ def compile_pipeline(config: RunConfig, output_file: str) -> dict[str, Any]:
         output_dir=os.path.dirname(os.path.abspath(output_file)),
         output_filename=os.path.basename(output_file),
     )
-    job = runner.run(create_pipeline(config), runtime_parameter_values(config), write_out=False)
+    job = runner.run(
+        create_pipeline(config, kubeflow_deployment(config)), runtime_parameter_values(config), write_out=False
+    )
     if config.kubeflow.target == "kubeflow":
         check_executors(job["pipelineSpec"])
     job[CONFIG_KEY] = dataclasses.asdict(config)

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from components.settings import flat_keys
-from pipeline.records import SUMMARY_FILE, read_summary
+from pipeline.runs.summary import SUMMARY_FILE, RunSummary, read_summary
 
 # A numeric feature has drifted when its mean moved this many of the production run's standard
 # deviations, or its missing share moved this many points (TFDV's drift checks, simplified).
@@ -22,10 +22,10 @@ MEAN_SHIFT = 0.25
 MISSING_SHIFT = 0.05
 
 
-def production_run(summary: dict[str, Any]) -> dict[str, Any] | None:
+def production_run(summary: RunSummary) -> RunSummary | None:
     """The summary of the run that pushed the model this run was compared with, if it is here."""
-    baseline = summary.get("baseline_model")
-    summary_file = summary.get("summary_file")
+    baseline = summary.baseline_model
+    summary_file = summary.summary_file
     if not baseline or not summary_file:
         return None
     runs_dir = os.path.dirname(os.path.dirname(summary_file))
@@ -33,12 +33,12 @@ def production_run(summary: dict[str, Any]) -> dict[str, Any] | None:
         if os.path.abspath(path) == os.path.abspath(summary_file):
             continue
         other = read_summary(path)
-        if other.get("pushed_model_dir") and os.path.normpath(other["pushed_model_dir"]) == os.path.normpath(baseline):
-            return {**other, "summary_file": path}
+        if other.pushed_model_dir and os.path.normpath(other.pushed_model_dir) == os.path.normpath(baseline):
+            return other
     return None
 
 
-def config_changes(candidate: dict[str, Any], production: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def config_changes(candidate: RunSummary, production: RunSummary) -> list[tuple[str, Any, Any]]:
     """(key, in production, in the candidate) for every setting and input that differs."""
     before, after = _run_inputs(production), _run_inputs(candidate)
     return [
@@ -48,9 +48,9 @@ def config_changes(candidate: dict[str, Any], production: dict[str, Any]) -> lis
     ]
 
 
-def _run_inputs(summary: dict[str, Any]) -> dict[str, Any]:
-    settings = summary.get("settings") or {}
-    flat = {"data": summary.get("data"), "model.name": summary.get("model")}
+def _run_inputs(summary: RunSummary) -> dict[str, Any]:
+    settings = summary.settings
+    flat = {"data": summary.data, "model.name": summary.model}
     for section in ("model", "training"):
         flat.update(flat_keys(settings.get(section) or {}, f"{section}."))
     flat["tuned by the Tuner"] = ", ".join(settings.get("tuned") or []) or None

@@ -1,9 +1,9 @@
 """Command line: `python -m pipeline run ...` (also installed as `keras-pipeline`).
 
-Parses the command line and dispatches: the checks before a run are pipeline/preflight.py's,
-what is printed is pipeline/output.py's. Exit codes: 0 the run completed (blessed or not: the
-summary says which), 3 with `run --require-blessed` a completed run whose model was not blessed,
-2 bad configuration or input, 1 anything else.
+Parses the command line and dispatches: the checks before a run are commands/preflight.py's, the
+run and its record commands/running.py's, what is printed commands/terminal.py's. Exit codes:
+0 the run completed (blessed or not: the summary says which), 3 with `run --require-blessed` a
+completed run whose model was not blessed, 2 bad configuration or input, 1 anything else.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ import os
 import time
 from typing import Any
 
-from pipeline import output, preflight, records
-from pipeline.arguments import RUN_FLAGS, build_parser
-from pipeline.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_NOT_BLESSED, EXIT_OK  # noqa: F401 - the exit codes, for callers
+from components.settings import ConfigError
+from pipeline.commands import preflight, terminal
+from pipeline.commands.arguments import RUN_FLAGS, build_parser
+from pipeline.commands.terminal import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_NOT_BLESSED, EXIT_OK  # noqa: F401 - the exit codes, for callers
+from pipeline.config.recipe import DEFAULT_OUTPUT_DIR, load, parse_assignment
+from pipeline.runs.summary import RunSummary, find_summary, pipeline_roots, read_summary, write_json
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    output.configure_output(args.verbose)
+    terminal.configure_output(args.verbose)
     try:
         commands = {
             "run": _run,
@@ -34,13 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         return commands[args.command](args)
     except Exception as error:  # noqa: BLE001 - the CLI turns every failure into a message + code
-        return output.report_error(error, args.debug)
+        return terminal.report_error(error, args.debug)
 
 
 def _overrides(args: argparse.Namespace, **fixed: Any) -> dict[str, Any]:
     """The named flags, --set, then `fixed` keys, in that order (the recipe is --config)."""
-    from pipeline.config import parse_assignment
-
     overrides: dict[str, Any] = {
         key: getattr(args, flag) for flag, key in RUN_FLAGS.items() if getattr(args, flag, None) is not None
     }
@@ -52,42 +53,42 @@ def _overrides(args: argparse.Namespace, **fixed: Any) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     if args.spec:
         return _run_spec(args)
-    from pipeline.progress import component_progress
+    from pipeline.commands.progress import component_progress
 
     prepared = preflight.prepare(args.config, _overrides(args), force=args.force)
     if prepared.up_to_date:
-        summary = records.read_summary(prepared.up_to_date.summary_file)
-        print(output.up_to_date(prepared.config, summary))
+        summary = read_summary(prepared.up_to_date.summary_file)
+        print(terminal.up_to_date(summary))
     else:
-        print(output.run_banner(prepared))
-        from pipeline.runner import run_pipeline  # TFX, Beam and TensorFlow: only once the input is checked
+        print(terminal.run_banner(prepared.resolved))
+        from pipeline.commands.running import run_locally  # TFX, Beam and TensorFlow: only once the input is checked
 
         with component_progress() as progress:
-            summary = run_pipeline(prepared.config, progress)
+            summary = run_locally(prepared.config, progress)
         preflight.record_completed_run(prepared, summary)
-        print(output.format_summary(summary))
+        print(terminal.format_summary(summary))
     if args.summary_json:
-        records.write_json(summary, args.summary_json)
+        write_json(summary.to_json(), args.summary_json)
     return _verdict(summary, args.require_blessed)
 
 
-def _verdict(summary: dict[str, Any], require_blessed: bool) -> int:
-    code = output.run_exit_code(summary, require_blessed)
-    if code != output.EXIT_OK:
-        print(output.refusal_line(summary))
+def _verdict(summary: RunSummary, require_blessed: bool) -> int:
+    code = terminal.run_exit_code(summary, require_blessed)
+    if code != terminal.EXIT_OK:
+        print(terminal.refusal_line(summary))
     return code
 
 
 def _run_spec(args: argparse.Namespace) -> int:
-    from pipeline.config import parse_assignment
-    from pipeline.progress import component_progress
-    from pipeline.spec_runner import run_spec, summarize_spec_run
+    from pipeline.commands.progress import component_progress
+    from pipeline.commands.running import record_spec_run
+    from pipeline.orchestration.spec_runner import run_spec
 
     recipe_flags = [flag for flag in (*RUN_FLAGS, "config") if getattr(args, flag, None) is not None] + (
         ["set"] if args.set else []
     )
     if recipe_flags:
-        raise preflight.ConfigError(
+        raise ConfigError(
             f"--{recipe_flags[0].replace('_', '-')}: a compiled spec is run as compiled; "
             f"change the recipe and compile again, or pass pipeline parameters with --param"
         )
@@ -96,18 +97,17 @@ def _run_spec(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with component_progress() as progress:
         run = run_spec(args.spec, args.workdir, parameters, progress)
-    summary = summarize_spec_run(run)
-    summary["wall_seconds"] = round(time.monotonic() - started, 2)
+    summary = record_spec_run(run)
+    summary.wall_seconds = round(time.monotonic() - started, 2)
     if args.summary_json:
-        records.write_json(summary, args.summary_json)
-    print(output.format_summary(summary))
+        write_json(summary.to_json(), args.summary_json)
+    print(terminal.format_summary(summary))
     return _verdict(summary, args.require_blessed)
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from pipeline.config import parse_assignment
-    from pipeline.progress import component_progress
-    from pipeline.sweep import load_sweep, markdown_table, row_config, run_sweep
+    from pipeline.commands.progress import component_progress
+    from pipeline.commands.sweep import load_sweep, markdown_table, row_config, run_sweep
 
     sweep = load_sweep(args.sweep)
     overrides = dict(parse_assignment(text) for text in args.set)
@@ -132,7 +132,7 @@ def _sweep(args: argparse.Namespace) -> int:
         f.write(table)
     print(table)
     print(f"table: {path}")
-    return output.EXIT_OK
+    return terminal.EXIT_OK
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -143,27 +143,24 @@ def _compile(args: argparse.Namespace) -> int:
     }
     config = preflight.prepare(args.config, _overrides(args, **fixed)).config
     if not config.kubeflow.image:
-        raise preflight.ConfigError("kubeflow.image: give the pipeline image with --image (see the Dockerfile)")
-    from pipeline.kubeflow import compile_pipeline
+        raise ConfigError("kubeflow.image: give the pipeline image with --image (see the Dockerfile)")
+    from pipeline.orchestration.kubeflow import compile_pipeline
 
     job = compile_pipeline(config, args.output)
-    print(output.compile_report(config, job, args.output))
-    return output.EXIT_OK
+    print(terminal.compile_report(config, job, args.output))
+    return terminal.EXIT_OK
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from pipeline.config import parse_assignment
-    from pipeline.kubeflow import submit
+    from pipeline.orchestration.kubeflow import submit
 
     if not os.path.isfile(args.pipeline):
-        raise preflight.ConfigError(
-            f"--pipeline: {args.pipeline} does not exist; compile it first (python -m pipeline compile)"
-        )
+        raise ConfigError(f"--pipeline: {args.pipeline} does not exist; compile it first (python -m pipeline compile)")
     arguments = {name: str(value) for name, value in map(parse_assignment, args.param)}
     run = submit(args.host, args.pipeline, args.experiment, args.run_name, arguments, args.namespace)
     print(f"submitted run {run['run_id']}")
     print(f"  {run['url']}")
-    return output.EXIT_OK
+    return terminal.EXIT_OK
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -171,57 +168,63 @@ def _predict(args: argparse.Namespace) -> int:
 
     predictions = predict_files(args.model, args.files, args.allow_missing)
     print(f"model {predictions.model_dir}")
-    print("\n".join(output.prediction_lines(predictions.names, predictions.outputs)))
+    print("\n".join(terminal.prediction_lines(predictions.names, predictions.outputs)))
     for warning in predictions.warnings:
-        output.warn(warning)
+        terminal.warn(warning)
     if predictions.skipped:
-        return output.report_skipped(predictions.skipped, len(args.files))
-    return output.EXIT_OK
+        return terminal.report_skipped(predictions.skipped, len(args.files))
+    return terminal.EXIT_OK
 
 
 def _models(args: argparse.Namespace) -> int:
     from components.trainer.models import catalog, model_summary
-    from pipeline.config import base_model_path
+    from pipeline.config.resolve import base_model_path
 
     base_model = base_model_path(args.base_model) if args.base_model else ""
     if args.summary:
         try:
             print(model_summary(args.summary, args.input_shape, args.classes, base_model))
         except ValueError as error:
-            raise preflight.ConfigError(f"--summary: {error}") from None
-        return output.EXIT_OK
+            raise ConfigError(f"--summary: {error}") from None
+        return terminal.EXIT_OK
     rows = catalog(args.input_shape, args.classes, base_model)
-    print(output.model_catalogue(rows, args.input_shape, args.classes))
-    return output.EXIT_OK
+    print(terminal.model_catalogue(rows, args.input_shape, args.classes))
+    return terminal.EXIT_OK
 
 
 def _pipeline_roots(args: argparse.Namespace) -> list[str]:
-    recipe_root = preflight.load(args.config, _overrides(args)).output.pipeline_root if args.config else None
-    return records.pipeline_roots(args.pipeline_root, recipe_root)
+    from pipeline.config.resolve import location
+
+    recipe_root = location(load(args.config, _overrides(args)))[1].pipeline_root if args.config else None
+    return pipeline_roots(args.pipeline_root, recipe_root, DEFAULT_OUTPUT_DIR)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pipeline.report import write_report, write_runs_page
+    from pipeline.runs.metadata import list_runs
+    from pipeline.runs.report import write_report, write_runs_page
 
     if args.runs:
         if args.run:
-            raise preflight.ConfigError(f"--runs: the page lists every run; name no RUN (got {args.run})")
+            raise ConfigError(f"--runs: the page lists every run; name no RUN (got {args.run})")
         for root in _pipeline_roots(args):
-            print(f"runs page: {write_runs_page(root, records.list_runs(root))}")
-        return output.EXIT_OK
+            print(f"runs page: {write_runs_page(root, list_runs(root))}")
+        return terminal.EXIT_OK
 
     if args.run is None and args.config and not args.pipeline_root:
-        from pipeline.summary import summarize
+        from pipeline.config.resolve import resolved_config
+        from pipeline.runs.summarize import summarize
 
-        summary = summarize(preflight.load(args.config, _overrides(args)))
+        summary = summarize(resolved_config(args.config, _overrides(args)))
     else:
-        summary = records.read_summary(records.find_summary(args.run, lambda: _pipeline_roots(args)))
+        summary = read_summary(find_summary(args.run, lambda: _pipeline_roots(args)))
     print(f"report: {write_report(summary)}")
-    return output.EXIT_OK
+    return terminal.EXIT_OK
 
 
 def _runs(args: argparse.Namespace) -> int:
-    found = [record for root in _pipeline_roots(args) for record in records.list_runs(root)]
+    from pipeline.runs.metadata import list_runs
+
+    found = [record for root in _pipeline_roots(args) for record in list_runs(root)]
     found.sort(key=lambda record: record["started"])
-    print(output.runs_json(found) if args.json else output.format_runs(found))
-    return output.EXIT_OK
+    print(terminal.runs_json(found) if args.json else terminal.format_runs(found))
+    return terminal.EXIT_OK

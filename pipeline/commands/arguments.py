@@ -1,6 +1,7 @@
 """What the command line accepts: every subcommand, its flags, help text and examples.
 
-`pipeline/cli.py` dispatches the parsed arguments; nothing here runs anything.
+`commands/cli.py` dispatches the parsed arguments; nothing here runs anything. The choices are
+the settings' own (components/settings.py: `TASKS`, `LOCAL_RUNNERS`, `TARGETS`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 from typing import Any
+
+from components.settings import LOCAL_RUNNERS, TARGETS, TASKS
 
 # Flag -> dotted config key. Everything else is reachable with --set KEY=VALUE.
 RUN_FLAGS = {
@@ -88,13 +91,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True)
-    run = _add_command(
-        commands,
-        "run",
-        help="run the pipeline locally on a CSV file or folder, or image data",
-        description="Run the whole pipeline locally and print a summary.",
-        epilog=RUN_EXAMPLES,
-    )
+    for name, one_line, description, epilog, add_flags in _subcommands():
+        # --help ends with the examples, laid out as written.
+        add_flags(
+            commands.add_parser(
+                name,
+                help=one_line,
+                description=description,
+                epilog=epilog,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
+    return parser
+
+
+def _subcommands() -> list[tuple[str, str, str, str, Any]]:
+    """Each subcommand: its name, one-line help, description, examples and the function adding its flags."""
+    return [
+        (
+            "run",
+            "run the pipeline locally on a CSV file or folder, or image data",
+            "Run the whole pipeline locally and print a summary.",
+            RUN_EXAMPLES,
+            _run_flags,
+        ),
+        (
+            "sweep",
+            "run one pipeline per row of an MLP configuration table and write it as Markdown",
+            "Runs the sweep's recipe once per row (layers, regularizer, optimizer) and "
+            "writes the train/test accuracy table.",
+            SWEEP_EXAMPLES,
+            _sweep_flags,
+        ),
+        (
+            "compile",
+            "compile the pipeline for Kubeflow Pipelines (KFP v2 spec)",
+            "Compiles the same pipeline with KubeflowV2DagRunner into a KFP v2 PipelineJob JSON. "
+            "Relative data paths resolve inside the image (kubeflow.image_workdir); the pipeline "
+            "root must be object storage (gs://, s3://). Nothing is read or written there.",
+            COMPILE_EXAMPLES,
+            _compile_flags,
+        ),
+        (
+            "submit",
+            "submit a compiled pipeline to a Kubeflow Pipelines endpoint",
+            "Submits a compiled pipeline (from `compile`) with kfp.Client and prints the run id and URL.",
+            SUBMIT_EXAMPLES,
+            _submit_flags,
+        ),
+        (
+            "predict",
+            "predict with a pushed model from image files or CSV/JSON rows",
+            "Loads a pushed SavedModel and prints the predicted class and its probability (or the "
+            "regression prediction) for each image file, or each row of CSV / JSON / JSON-lines files.",
+            PREDICT_EXAMPLES,
+            _predict_flags,
+        ),
+        (
+            "report",
+            "render a run's HTML report again (learning curves, gate, data, model)",
+            "Renders report.html of a run from its summary and artifacts and prints its path. RUN is "
+            "a run id, a run's directory or its summary.json; without RUN, the newest run. With --config, "
+            "the recipe's newest run is read again from ML Metadata first (also a run that failed).",
+            REPORT_EXAMPLES,
+            _report_flags,
+        ),
+        (
+            "runs",
+            "list past runs from ML Metadata: time, metrics, blessed, pushed version",
+            "Lists every run recorded in ML Metadata, oldest first, as a table.",
+            RUNS_EXAMPLES,
+            _runs_flags,
+        ),
+        (
+            "models",
+            "list the registered models with their parameter counts",
+            "Builds every registered model for one input shape and lists its parameter count.",
+            MODELS_EXAMPLES,
+            _models_flags,
+        ),
+    ]
+
+
+def _run_flags(run: argparse.ArgumentParser) -> None:
     _add_recipe_flags(
         run,
         data="the data: a CSV file or a folder of CSVs with one header; an image folder (one "
@@ -104,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         pipeline_root="TFX artifacts and ML Metadata (default output/<name>/pipeline)",
         serving_dir="where blessed models are pushed (default output/<name>/serving)",
     )
-    run.add_argument("--runner", choices=["beam", "local"], help="TFX orchestrator (default beam)")
+    run.add_argument("--runner", choices=LOCAL_RUNNERS, help="TFX orchestrator (default beam)")
     run.add_argument("--summary-json", help="also write the run summary to this file")
     run.add_argument(
         "--require-blessed",
@@ -131,31 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(run)
 
-    sweep = _add_command(
-        commands,
-        "sweep",
-        help="run one pipeline per row of an MLP configuration table and write it as Markdown",
-        description="Runs the sweep's recipe once per row (layers, regularizer, optimizer) and "
-        "writes the train/test accuracy table.",
-        epilog=SWEEP_EXAMPLES,
-    )
+
+def _sweep_flags(sweep: argparse.ArgumentParser) -> None:
     sweep.add_argument("--sweep", required=True, help="sweep file (see configs/sweeps/)")
     sweep.add_argument("--epochs", type=int, help="maximum epochs for every row")
     sweep.add_argument("--output", help="Markdown file to write (default: next to the sweep's runs)")
     _add_run_options(sweep)
 
-    compile_ = _add_command(
-        commands,
-        "compile",
-        help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)",
-        description="Compiles the same pipeline with KubeflowV2DagRunner into a KFP v2 PipelineJob JSON. "
-        "Relative data paths resolve inside the image (kubeflow.image_workdir); the pipeline "
-        "root must be object storage (gs://, s3://). Nothing is read or written there.",
-        epilog=COMPILE_EXAMPLES,
-    )
+
+def _compile_flags(compile_: argparse.ArgumentParser) -> None:
     compile_.add_argument(
         "--target",
-        choices=["kubeflow", "vertex"],
+        choices=TARGETS,
         help="open-source Kubeflow Pipelines v2 (default) or Vertex AI Pipelines",
     )
     compile_.add_argument("--image", help="container image with this project installed (see Dockerfile)")
@@ -170,13 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(compile_)
 
-    submit = _add_command(
-        commands,
-        "submit",
-        help="submit a compiled pipeline to a Kubeflow Pipelines endpoint",
-        description="Submits a compiled pipeline (from `compile`) with kfp.Client and prints the run id and URL.",
-        epilog=SUBMIT_EXAMPLES,
-    )
+
+def _submit_flags(submit: argparse.ArgumentParser) -> None:
     submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
     submit.add_argument("--pipeline", default="pipeline.json", help="compiled spec (default pipeline.json)")
     submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
@@ -185,14 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parameter_flag(submit, "runtime parameter, e.g. data_root=gs://bucket/new-rows (repeatable)")
     _add_log_flags(submit, "show library logs")
 
-    predict = _add_command(
-        commands,
-        "predict",
-        help="predict with a pushed model from image files or CSV/JSON rows",
-        description="Loads a pushed SavedModel and prints the predicted class and its probability (or the "
-        "regression prediction) for each image file, or each row of CSV / JSON / JSON-lines files.",
-        epilog=PREDICT_EXAMPLES,
-    )
+
+def _predict_flags(predict: argparse.ArgumentParser) -> None:
     predict.add_argument(
         "--model", required=True, help="a pushed model version dir, or the serving dir (its newest version is used)"
     )
@@ -208,18 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="predict rows of a file that lacks a feature column as if every such cell were empty "
         "(imputed as in training); without it, a missing column is an error",
     )
-    predict.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
-    predict.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_log_flags(predict, argparse.SUPPRESS)
 
-    report = _add_command(
-        commands,
-        "report",
-        help="render a run's HTML report again (learning curves, gate, data, model)",
-        description="Renders report.html of a run from its summary and artifacts and prints its path. RUN is "
-        "a run id, a run's directory or its summary.json; without RUN, the newest run. With --config, "
-        "the recipe's newest run is read again from ML Metadata first (also a run that failed).",
-        epilog=REPORT_EXAMPLES,
-    )
+
+def _report_flags(report: argparse.ArgumentParser) -> None:
     report.add_argument("run", nargs="?", metavar="RUN", help="run id, run directory or summary.json")
     report.add_argument(
         "--runs",
@@ -229,13 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_store_flags(report)
 
-    runs = _add_command(
-        commands,
-        "runs",
-        help="list past runs from ML Metadata: time, metrics, blessed, pushed version",
-        description="Lists every run recorded in ML Metadata, oldest first, as a table.",
-        epilog=RUNS_EXAMPLES,
-    )
+
+def _runs_flags(runs: argparse.ArgumentParser) -> None:
     _add_store_flags(runs)
     runs.add_argument(
         "--json",
@@ -243,13 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the runs as a JSON list (started as seconds since the epoch and as ISO 8601 UTC)",
     )
 
-    models = _add_command(
-        commands,
-        "models",
-        help="list the registered models with their parameter counts",
-        description="Builds every registered model for one input shape and lists its parameter count.",
-        epilog=MODELS_EXAMPLES,
-    )
+
+def _models_flags(models: argparse.ArgumentParser) -> None:
     models.add_argument(
         "--input-shape",
         default="28,28,1",
@@ -260,9 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--classes", type=int, default=10, help="number of classes (default 10)")
     models.add_argument("--base-model", help="a .h5/.keras file or pushed model directory, for `transfer`")
     models.add_argument("--summary", metavar="NAME", help="print Keras' model.summary() of one model")
-    models.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
-    models.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    return parser
+    _add_log_flags(models, argparse.SUPPRESS)
 
 
 def version_text() -> str:
@@ -283,13 +318,6 @@ def version_text() -> str:
     )
 
 
-def _add_command(commands: Any, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """A subcommand whose --help ends with its examples, laid out as written."""
-    return commands.add_parser(
-        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-
-
 def _add_recipe_flags(
     parser: argparse.ArgumentParser, data: str, epochs: str, pipeline_root: str, serving_dir: str
 ) -> None:
@@ -297,7 +325,7 @@ def _add_recipe_flags(
     parser.add_argument("--config", help="YAML recipe (see configs/); flags override it")
     parser.add_argument("--data", help=data)
     parser.add_argument("--label", help="label column")
-    parser.add_argument("--task", choices=["binary", "multiclass", "regression"])
+    parser.add_argument("--task", choices=TASKS)
     parser.add_argument(
         "--model",
         help="a registered model (see `models`), or your own builder as package.module:function "

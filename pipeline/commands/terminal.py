@@ -1,5 +1,5 @@
 """What the commands print: run summaries, run tables, the compile report, the model catalogue,
-predictions, errors; and how the terminal is kept readable. The CLI (pipeline/cli.py) parses,
+predictions, errors; and how the terminal is kept readable. The CLI (pipeline/commands/cli.py) parses,
 dispatches and prints these (plus one-line confirmations such as `report: PATH`).
 """
 
@@ -15,20 +15,23 @@ import warnings
 from typing import Any
 
 from components.evaluator.gate import describe_difference, resolve_gates, too_small_warning
-from pipeline.preflight import ConfigError, InputError, Prepared
+from components.settings import ConfigError, InputError
+from pipeline.config.resolve import Resolved
+from pipeline.runs.summary import RunSummary
+from pipeline.runs.text import bound_text, bounds_text, input_text, setting_text, started_text
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_BLESSED = 0, 1, 2, 3
 
 
-def run_exit_code(summary: dict[str, Any], require_blessed: bool) -> int:
+def run_exit_code(summary: RunSummary, require_blessed: bool) -> int:
     """0 for a completed run; with `--require-blessed`, 3 when its model was not blessed."""
-    return EXIT_NOT_BLESSED if require_blessed and not summary.get("blessed") else EXIT_OK
+    return EXIT_NOT_BLESSED if require_blessed and not summary.blessed else EXIT_OK
 
 
-def run_banner(prepared: Prepared) -> str:
+def run_banner(prepared: Resolved) -> str:
     config = prepared.config
     lines = [
-        f"pipeline {config.name}: {config.data.task} on {config.data.path} ({prepared.data}), "
+        f"pipeline {config.name}: {config.data.task} on {config.data.path} ({prepared.description}), "
         f"model {config.model.name}, runner {config.runner.kind}",
         f"gate: {gate_text(config.data.task, config.evaluation)}",
     ]
@@ -48,19 +51,14 @@ def run_banner(prepared: Prepared) -> str:
     return "\n".join(lines)
 
 
-def up_to_date(config: Any, summary: dict[str, Any]) -> str:
+def up_to_date(summary: RunSummary) -> str:
     """A run that had nothing to do: which completed run it matches, and that run's summary."""
     lines = [
-        f"pipeline {config.name}: up to date with run {summary['run_id']}: the data files, config and code are "
+        f"pipeline {summary.pipeline}: up to date with run {summary.run_id}: the data files, config and code are "
         f"the same, and the model in production is the one it left; nothing ran (--force runs anyway)",
         format_summary(summary),
     ]
     return "\n".join(lines)
-
-
-def bound_text(value: float) -> str:
-    """A gate bound as every command prints it (before the run, in its summary, when compiled)."""
-    return f"{value:.4g}"
 
 
 def gate_text(task: str, evaluation: Any) -> str:
@@ -125,82 +123,62 @@ def prediction_lines(names: list[str], outputs: dict[str, Any]) -> list[str]:
     return lines
 
 
-def input_text(given: dict[str, Any]) -> str:
-    """How the Trainer read its data (components/trainer/data.py's record)."""
-    if given["source"] == "memory":
-        rows = given["rows"]
-        return (
-            f"in memory ({rows['train']:,} train + {rows['validation']:,} validation rows, "
-            f"{given['megabytes']:.3g} MB), "
-            f"{given['steps_per_execution']} steps per execution"
-        )
-    return f"read from the files every epoch ({given['reason']})"
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    took = f" finished in {summary['wall_seconds']:.1f}s" if summary.get("wall_seconds") is not None else ""
-    lines = ["", f"run {summary['run_id']}{took}"]
-    if summary.get("tuning"):
-        lines += tuning_lines(summary["tuning"])
-    training = summary.get("training") or {}
+def format_summary(summary: RunSummary) -> str:
+    took = f" finished in {summary.wall_seconds:.1f}s" if summary.wall_seconds is not None else ""
+    lines = ["", f"run {summary.run_id}{took}"]
+    if summary.tuning:
+        lines += tuning_lines(summary.tuning)
+    training = summary.training
     if training:
-        stop = "early stopping" if training["stopped_early"] else "all epochs"
-        lines.append(f"  training: {training['epochs_run']} epochs ({stop}), kept epoch {training['kept_epoch']}")
-        if training.get("strategy"):
-            strategy = training["strategy"]
+        stop = "early stopping" if training.stopped_early else "all epochs"
+        lines.append(f"  training: {training.epochs_run} epochs ({stop}), kept epoch {training.kept_epoch}")
+        if training.strategy:
+            strategy = training.strategy
             lines.append(
                 f"  strategy: {strategy['class']} ({strategy['name']}), {strategy['replicas']} replica(s), "
-                f"global batch {training['global_batch_size']}"
+                f"global batch {training.global_batch_size}"
             )
-        if training.get("input"):
-            lines.append(f"  input: {input_text(training['input'])}")
-    if training.get("linear"):
-        raw, output = training["linear"]["raw"], "y" if training["linear"]["output"] == "prediction" else "logit"
-        terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
-        lines.append(f"  linear unit (CSV units): {output} = {terms} {raw['bias']:+.4g}")
+        if training.input:
+            lines.append(f"  input: {input_text(training.input)}")
+        if training.linear:
+            raw, output = training.linear["raw"], "y" if training.linear["output"] == "prediction" else "logit"
+            terms = " ".join(f"{weight:+.4g}·{column}" for column, weight in raw["weights"].items())
+            lines.append(f"  linear unit (CSV units): {output} = {terms} {raw['bias']:+.4g}")
     lines += gate_lines(summary)
-    images = summary.get("images")
+    images = summary.images
     if images:
-        lines.append(f"  images: {images['read']} read, {images['skipped']} skipped")
-        for record in images["skipped_files"][:20]:
+        lines.append(f"  images: {images.read} read, {images.skipped} skipped")
+        for record in images.skipped_files[:20]:
             lines.append(f"    skipped {record['path']}: {record['reason']}")
-        if images["skipped"] > 20:
-            lines.append(f"    ... all {images['skipped']} listed in {images['skipped_list']}")
-    for split, found in summary.get("anomalies", {}).items():
+        if images.skipped > 20:
+            lines.append(f"    ... all {images.skipped} listed in {images.skipped_list}")
+    for split, found in summary.anomalies.items():
         for anomaly in found:
             lines.append(f"  anomaly in {split} data: {anomaly}")
-    if "baseline_model" in summary:
-        lines.append(f"  compared with: {summary['baseline_model'] or 'no model in production yet'}")
-    lines.append(f"  blessed: {'yes' if summary['blessed'] else 'NO'}")
-    lines.append(f"  pushed: {summary['pushed_model_dir'] or 'nothing (not blessed)'}")
-    lines.append(f"  summary: {summary['summary_file']}")
-    if summary.get("report_file"):
-        lines.append(f"  report: {summary['report_file']}")
+    lines.append(f"  compared with: {summary.baseline_model or 'no model in production yet'}")
+    lines.append(f"  blessed: {'yes' if summary.blessed else 'NO'}")
+    lines.append(f"  pushed: {summary.pushed_model_dir or 'nothing (not blessed)'}")
+    lines.append(f"  summary: {summary.summary_file}")
+    if summary.report_file:
+        lines.append(f"  report: {summary.report_file}")
     return "\n".join(lines)
 
 
-def gate_lines(summary: dict[str, Any]) -> list[str]:
+def gate_lines(summary: RunSummary) -> list[str]:
     """The gate's split and each metric: value, bounds, production's value, the paired difference."""
-    metrics = summary.get("metrics") or {}
-    if not metrics:
+    gate = summary.metrics
+    if not gate.metrics:
         return []
-    watched = (summary.get("training") or {}).get("early_stopping_split")
+    watched = summary.training.early_stopping_split if summary.training else None
     lines = []
-    if metrics.get("split"):
+    if gate.split:
         watched_text = f"; early stopping watched the {watched} split" if watched else ""
-        lines.append(f"  gate on the {metrics['split']} split ({metrics['example_count']} rows{watched_text})")
-    if metrics.get("too_small"):
-        lines.append(f"  warning: {too_small_warning(metrics['example_count'])}")
-    for name, metric in metrics.items():
-        if isinstance(metric, dict):
-            lines.append(f"  {name} ({metric['metric']}): {metric_text(name, metric)}")
+        lines.append(f"  gate on the {gate.split} split ({gate.example_count} rows{watched_text})")
+    if gate.too_small:
+        lines.append(f"  warning: {too_small_warning(gate.example_count)}")
+    for name, metric in gate.metrics.items():
+        lines.append(f"  {name} ({metric['metric']}): {metric_text(name, metric)}")
     return lines
-
-
-def bounds_text(metric: dict[str, Any], at_least: str = ">=", at_most: str = "<=") -> str:
-    """A summary metric's absolute bounds, ">= 0.9", "<= 0.3", both joined by "and", or ""."""
-    sides = (("lower_bound", at_least), ("upper_bound", at_most))
-    return " and ".join(f"{sign} {bound_text(metric[key])}" for key, sign in sides if metric.get(key) is not None)
 
 
 def metric_text(name: str, metric: dict[str, Any]) -> str:
@@ -218,9 +196,9 @@ def metric_text(name: str, metric: dict[str, Any]) -> str:
     return f"{text}] {verdict}"
 
 
-def refusal_line(summary: dict[str, Any]) -> str:
+def refusal_line(summary: RunSummary) -> str:
     """The last line of a `--require-blessed` run that was not blessed: what refused it."""
-    reasons = (summary.get("metrics") or {}).get("refused_by") or []
+    reasons = summary.metrics.refused_by
     return "not blessed: " + ("; ".join(reasons) if reasons else "the Evaluator did not bless the model")
 
 
@@ -237,18 +215,6 @@ def tuning_lines(tuning: dict[str, Any]) -> list[str]:
         score = f"{tuning['objective']} {tuning['best_score']:.4f}"
         lines.append(f"  best trial {tuning['best_trial']}: {score}, trained with {values}")
     return lines
-
-
-def setting_text(value: Any) -> str:
-    """A setting as a recipe writes it: [64, 32], 0.001, adam."""
-    if isinstance(value, (list, dict, bool)):
-        return json.dumps(value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def started_text(seconds: float) -> str:
-    """When a run started, in local time, as `runs` and the runs page show it."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
 def runs_json(records: list[dict[str, Any]]) -> str:

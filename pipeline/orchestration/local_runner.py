@@ -1,4 +1,5 @@
-"""Thin local runners: build the pipeline from the config, run it, summarize it from ML Metadata."""
+"""The local runners: build the pipeline from the config and run it, one run at a time per
+pipeline root. What the run leaves is read back by runs/ (the command does that, then the report)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import fcntl
 import logging
 import os
 import time
-from typing import Any
+from dataclasses import dataclass
 
 import absl.logging
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
@@ -15,14 +16,21 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from components.settings import ConfigError, RunConfig
 from components.trainer.distribution import split_cpu
-from pipeline.pipeline import create_pipeline
-from pipeline.progress import ComponentProgress, ProgressCallback
-from pipeline.report import write_report
-from pipeline.summary import summarize
+from pipeline.orchestration.factory import create_pipeline, local_deployment
+from pipeline.orchestration.progress import ComponentProgress, ProgressCallback
 
 
-def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> dict[str, Any]:
-    """Runs the whole pipeline with the configured local runner and returns the run summary."""
+@dataclass(frozen=True)
+class LocalRun:
+    """What a finished local run measured, beyond what ML Metadata records."""
+
+    cpu_seconds: dict[str, float]  # per component, where measured (with a progress callback)
+    wall_seconds: float
+
+
+def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) -> LocalRun:
+    """Runs the whole pipeline with the configured local runner. The caller holds the pipeline
+    root (`exclusive_run`) from before the run until it has read the run back."""
     if config.runner.kind == "kubeflow":
         raise ConfigError(
             "runner.kind: kubeflow pipelines run on a cluster; compile one with "
@@ -42,16 +50,12 @@ def run_pipeline(config: RunConfig, progress: ProgressCallback | None = None) ->
         absl.logging.set_verbosity(max(previous_verbosity, absl.logging.INFO))
     started = time.monotonic()
     try:
-        with exclusive_run(config.output.pipeline_root, config.name):
-            runner.run(create_pipeline(config))
-            summary = summarize(config, handler.cpu_seconds if handler else None)
-            summary["report_file"] = write_report(summary)
+        runner.run(create_pipeline(config, local_deployment(config)))
     finally:
         if handler:
             absl_logger.removeHandler(handler)
             absl.logging.set_verbosity(previous_verbosity)
-    summary["wall_seconds"] = round(time.monotonic() - started, 2)
-    return summary
+    return LocalRun(dict(handler.cpu_seconds) if handler else {}, round(time.monotonic() - started, 2))
 
 
 class RunInProgress(RuntimeError):

@@ -19,10 +19,10 @@ from tfx.dsl.io import fileio
 from components import features
 from components.evaluator.gate import describe_difference, too_small_warning
 from components.trainer.models import settings_section
-from pipeline import charts
-from pipeline.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
-from pipeline.output import bounds_text, input_text, setting_text, started_text
-from pipeline.records import REPORT_FILE
+from pipeline.runs import charts
+from pipeline.runs.comparison import MEAN_SHIFT, MISSING_SHIFT, config_changes, production_run, statistics_drift
+from pipeline.runs.summary import REPORT_FILE, ComponentRecord, RunSummary, TrainingRecord
+from pipeline.runs.text import bounds_text, input_text, setting_text, started_text
 
 # The page fetches nothing and runs no script: charts are inline PNGs, the style is inline.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -46,9 +46,9 @@ code { background: #f4f4f4; padding: 0 0.2rem; }
 """
 
 
-def write_report(summary: dict[str, Any]) -> str:
+def write_report(summary: RunSummary) -> str:
     """Renders the report into the run's directory (beside summary.json) and returns its path."""
-    path = os.path.join(os.path.dirname(summary["summary_file"]), REPORT_FILE)
+    path = os.path.join(os.path.dirname(summary.summary_file), REPORT_FILE)
     partial = path + ".partial"
     with open(partial, "w", encoding="utf-8") as f:
         f.write(render_report(summary))
@@ -114,24 +114,24 @@ def _run_row(pipeline_root: str, number: int, run: dict[str, Any], roles: list[s
     ]
 
 
-def render_report(summary: dict[str, Any]) -> str:
-    artifacts = summary.get("artifacts") or {}
+def render_report(summary: RunSummary) -> str:
+    artifacts = summary.artifacts
     names = class_names(summary)
     sections = [
         _header(summary),
         _gate_section(summary),
         _comparison_section(summary, names),
-        _tuning_section(summary.get("tuning")),
-        _training_section(summary.get("training") or {}, summary["task"]),
-        _classification_section(artifacts.get("evaluation"), summary["task"], names),
-        _samples_section(summary.get("image_samples")),
-        _linear_section((summary.get("training") or {}).get("linear")),
-        _model_section(summary.get("training") or {}),
-        _settings_section(summary.get("settings"), summary.get("model")),
-        _data_section(summary, artifacts.get("statistics")),
-        _components_section(summary.get("components") or {}),
+        _tuning_section(summary.tuning),
+        _training_section(summary.training, summary.task),
+        _classification_section(artifacts.evaluation, summary.task, names),
+        _samples_section(summary.image_samples),
+        _linear_section(summary.training.linear if summary.training else None),
+        _model_section(summary.training),
+        _settings_section(summary.settings, summary.model),
+        _data_section(summary, artifacts.statistics),
+        _components_section(summary.components),
     ]
-    title = f"Run {summary['run_id']} of {summary['pipeline']}"
+    title = f"Run {summary.run_id} of {summary.pipeline}"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
@@ -144,11 +144,11 @@ def render_report(summary: dict[str, Any]) -> str:
 # --- what the report reads --------------------------------------------------------------------
 
 
-def class_names(summary: dict[str, Any]) -> list[str] | None:
+def class_names(summary: RunSummary) -> list[str] | None:
     """Class names in class-id order: the configured classes, else Transform's label vocabulary."""
-    if summary.get("classes"):
-        return list(summary["classes"])
-    graph = (summary.get("artifacts") or {}).get("transform_graph")
+    if summary.classes:
+        return list(summary.classes)
+    graph = summary.artifacts.transform_graph
     path = os.path.join(graph or "", "transform_fn", "assets", features.LABEL_VOCABULARY)
     if graph and fileio.exists(path):
         with fileio.open(path, "r") as f:
@@ -255,27 +255,23 @@ def per_class_scores(matrix: Sequence[Sequence[float]]) -> list[dict[str, float 
 # --- sections ---------------------------------------------------------------------------------
 
 
-def _header(summary: dict[str, Any]) -> str:
-    blessed = summary.get("blessed")
-    verdict = '<span class="pass">blessed</span>' if blessed else '<span class="fail">not blessed</span>'
-    pushed = summary.get("pushed_model_dir")
+def _header(summary: RunSummary) -> str:
+    verdict = '<span class="pass">blessed</span>' if summary.blessed else '<span class="fail">not blessed</span>'
     rows = [
-        ("pipeline", summary["pipeline"]),
-        ("run", summary["run_id"]),
-        ("task", summary["task"]),
-        ("data", summary.get("data")),
-        ("model", summary.get("model")),
-        ("pushed version", pushed or "nothing pushed (the model was not blessed)"),
+        ("pipeline", summary.pipeline),
+        ("run", summary.run_id),
+        ("task", summary.task),
+        ("data", summary.data),
+        ("model", summary.model),
+        ("pushed version", summary.pushed_model_dir or "nothing pushed (the model was not blessed)"),
     ]
-    return (
-        f"<h1>{_text(summary['pipeline'])}: run {_text(summary['run_id'])} &mdash; {verdict}</h1>\n"
-        + _key_value_table(rows)
+    return f"<h1>{_text(summary.pipeline)}: run {_text(summary.run_id)} &mdash; {verdict}</h1>\n" + _key_value_table(
+        rows
     )
 
 
-def _gate_section(summary: dict[str, Any]) -> str:
-    gate = summary.get("metrics") or {}
-    metrics = {role: m for role, m in gate.items() if isinstance(m, dict)}
+def _gate_section(summary: RunSummary) -> str:
+    metrics = summary.metrics.metrics
     if not metrics:
         return "<h2>Gate decision</h2><p>The Evaluator did not run.</p>"
     rows = []
@@ -312,48 +308,48 @@ def _difference_cell(role: str, metric: dict[str, Any]) -> str:
     return "nothing to compare with"
 
 
-def _gate_note(summary: dict[str, Any]) -> str:
+def _gate_note(summary: RunSummary) -> str:
     """Which split the gate judged and which early stopping watched, with the kept epoch's own
     figure: the two come from different splits, so they differ."""
-    gate = summary["metrics"]
-    training = summary.get("training") or {}
+    gate = summary.metrics
+    training = summary.training
     parts = [
-        f"Judged on the {_text(gate.get('split', 'eval'))} split, {gate.get('example_count') or 0:g} examples, "
+        f"Judged on the {_text(gate.split or 'eval')} split, {gate.example_count or 0:g} examples, "
         "which no training decision saw."
     ]
-    watched = training.get("early_stopping_split")
-    kept_loss = (training.get("kept_epoch_metrics") or {}).get("val_loss")
+    watched = training.early_stopping_split if training else None
+    kept_loss = training.kept_epoch_metrics.get("val_loss") if training else None
     if watched and kept_loss is not None:
         parts.append(
             f"Early stopping watched the {_text(watched)} split, where the kept epoch's loss was {kept_loss:.4f}."
         )
-    if gate.get("confidence"):
+    if gate.confidence:
         parts.append(
-            f"Differences are candidate minus production on the same examples, with a {gate['confidence']:.0%} "
-            f"paired bootstrap interval ({gate.get('resamples')} resamples); a metric refuses the model only when "
+            f"Differences are candidate minus production on the same examples, with a {gate.confidence:.0%} "
+            f"paired bootstrap interval ({gate.resamples} resamples); a metric refuses the model only when "
             "its whole interval is on the worse side."
         )
-    if gate.get("too_small"):
-        parts.append(_text(too_small_warning(gate["example_count"]) or ""))
+    if gate.too_small:
+        parts.append(_text(too_small_warning(gate.example_count) or ""))
     return f'<p id="gate-note">{" ".join(parts)}</p>'
 
 
-def _training_section(training: dict[str, Any], task: str) -> str:
+def _training_section(training: TrainingRecord | None, task: str) -> str:
     if not training:
         return "<h2>Training</h2><p>No training record: the Trainer did not finish.</p>"
-    with fileio.open(training["history_file"], "r") as f:
+    with fileio.open(training.history_file, "r") as f:
         history = json.load(f)["history"]
     metric = (
         "accuracy"
         if task != "regression"
         else next((name for name in history if not name.startswith("val_") and name != "loss"), None)
     )
-    epochs_run, kept = training["epochs_run"], training["kept_epoch"]
-    stop = f"stopped early at epoch {epochs_run}" if training["stopped_early"] else f"ran all {epochs_run} epochs"
+    epochs_run, kept = training.epochs_run, training.kept_epoch
+    stop = f"stopped early at epoch {epochs_run}" if training.stopped_early else f"ran all {epochs_run} epochs"
     why = "the best validation loss" if kept != epochs_run else "the last epoch"
-    first_epoch = training.get("first_epoch", 1)
+    first_epoch = training.first_epoch
     resumed = f" It resumed at epoch {first_epoch} from its backup." if first_epoch > 1 else ""
-    chart = charts.learning_curves(history, kept, training["stopped_early"], metric, first_epoch)
+    chart = charts.learning_curves(history, kept, training.stopped_early, metric, first_epoch)
     return (
         "<h2>Learning curves</h2>\n"
         f"<p>Training {stop}; the weights of epoch {kept} were kept ({why}).{resumed}</p>\n"
@@ -400,22 +396,22 @@ def _linear_section(linear: dict[str, Any] | None) -> str:
     )
 
 
-def _model_section(training: dict[str, Any]) -> str:
-    model = training.get("model")
+def _model_section(training: TrainingRecord | None) -> str:
+    model = training.model if training else None
     if not model:
         return ""
-    strategy = training.get("strategy") or {}
+    strategy = training.strategy or {}
     rows = [
         ("model", model["name"]),
         ("parameters", f"{model['parameters']:,}"),
         ("strategy", f"{strategy.get('class', '?')} ({strategy.get('name', '?')})"),
         ("replicas", strategy.get("replicas")),
-        ("global batch", training.get("global_batch_size")),
-        ("input", input_text(training["input"]) if training.get("input") else None),
-        ("fit seconds", training.get("fit_seconds")),
+        ("global batch", training.global_batch_size),
+        ("input", input_text(training.input) if training.input else None),
+        ("fit seconds", training.fit_seconds),
     ]
     layers = [[layer["name"], layer["type"], f"{layer['parameters']:,}"] for layer in model["layers"]]
-    logs = training.get("tensorboard_dir")
+    logs = training.tensorboard_dir
     tensorboard = f"<p>Training logs: <code>tensorboard --logdir {_text(logs)}</code></p>\n" if logs else ""
     return "<h2>Model</h2>\n" + _key_value_table(rows) + tensorboard + _table(["layer", "type", "parameters"], layers)
 
@@ -458,17 +454,15 @@ def _settings_section(settings: dict[str, Any] | None, model_name: str | None) -
     return "<h2>Settings</h2>\n" + note + _key_value_table(rows)
 
 
-def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str:
+def _comparison_section(summary: RunSummary, names: list[str] | None) -> str:
     """The candidate beside the model in production (when there was one): each gated metric on
     the same eval split, both confusion matrices with per-class scores, and what changed between
     the run that pushed production's model and this one (settings, data statistics)."""
-    if not summary.get("baseline_model"):
+    if not summary.baseline_model:
         return ""
     production = production_run(summary)
     metric_rows = []
-    for role, metric in summary["metrics"].items():
-        if not isinstance(metric, dict):
-            continue
+    for role, metric in summary.metrics.metrics.items():
         metric_rows.append(
             [
                 _text(f"{role} ({metric['metric']})"),
@@ -480,8 +474,8 @@ def _comparison_section(summary: dict[str, Any], names: list[str] | None) -> str
         )
     parts = [
         '<h2 id="comparison">Candidate vs production</h2>',
-        f"<p>The model in production, {_text(summary['baseline_model'])}"
-        + (f" (run {_text(production['run_id'])})" if production else " (its run is not in this pipeline root)")
+        f"<p>The model in production, {_text(summary.baseline_model)}"
+        + (f" (run {_text(production.run_id)})" if production else " (its run is not in this pipeline root)")
         + ", was scored by the Evaluator on this run's eval split beside the candidate.</p>",
         '<div id="comparison-metrics">',
         _table(["metric", "candidate", "production", "difference from production", "gate"], metric_rows, escape=False),
@@ -497,11 +491,10 @@ def _verdict(passed: bool) -> str:
     return '<span class="pass">pass</span>' if passed else '<span class="fail">FAIL</span>'
 
 
-def _matrices_side_by_side(summary: dict[str, Any], names: list[str] | None) -> str:
-    evaluation = (summary.get("artifacts") or {}).get("evaluation")
+def _matrices_side_by_side(summary: RunSummary, names: list[str] | None) -> str:
     figures = []
     for label, baseline in (("candidate", False), ("production", True)):
-        results = classification_results(evaluation, summary["task"], baseline)
+        results = classification_results(summary.artifacts.evaluation, summary.task, baseline)
         if not results:
             continue
         matrix = results["matrix"]
@@ -519,7 +512,7 @@ def _matrices_side_by_side(summary: dict[str, Any], names: list[str] | None) -> 
     return f'<div class="sides">{"".join(figures)}</div>' if figures else ""
 
 
-def _changes(summary: dict[str, Any], production: dict[str, Any]) -> str:
+def _changes(summary: RunSummary, production: RunSummary) -> str:
     """Settings that differ, and per feature of the train split how its statistics moved."""
     changes = config_changes(summary, production)
     settings = (
@@ -529,8 +522,8 @@ def _changes(summary: dict[str, Any], production: dict[str, Any]) -> str:
         if changes
         else "<p>Same settings and data files.</p>"
     )
-    before = feature_statistics((production.get("artifacts") or {}).get("statistics")).get("train", [])
-    after = feature_statistics((summary.get("artifacts") or {}).get("statistics")).get("train", [])
+    before = feature_statistics(production.artifacts.statistics).get("train", [])
+    after = feature_statistics(summary.artifacts.statistics).get("train", [])
     drift_rows = []
     for row in statistics_drift(after, before):
         if row["only_in"]:
@@ -634,12 +627,12 @@ def _samples_section(samples_file: str | None) -> str:
     )
 
 
-def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
+def _data_section(summary: RunSummary, statistics_uri: str | None) -> str:
     parts = ["<h2>Data</h2>"]
-    images = summary.get("images")
+    images = summary.images
     if images:
-        parts.append(f"<p>Images: {images['read']} read, {images['skipped']} skipped.</p>")
-        skipped = [[record["path"], record["reason"]] for record in images["skipped_files"]]
+        parts.append(f"<p>Images: {images.read} read, {images.skipped} skipped.</p>")
+        skipped = [[record["path"], record["reason"]] for record in images.skipped_files]
         if skipped:
             parts.append(_table(["skipped file", "reason"], skipped))
     for split, rows in feature_statistics(statistics_uri).items():
@@ -654,7 +647,7 @@ def _data_section(summary: dict[str, Any], statistics_uri: str | None) -> str:
                 escape=False,
             )
         )
-    anomalies = [(split, anomaly) for split, found in (summary.get("anomalies") or {}).items() for anomaly in found]
+    anomalies = [(split, anomaly) for split, found in summary.anomalies.items() for anomaly in found]
     if anomalies:
         parts.append("<h3>Anomalies (ExampleValidator)</h3>")
         parts.append(_table(["split", "anomaly"], [list(pair) for pair in anomalies]))
@@ -675,8 +668,8 @@ def _statistics_cells(row: dict[str, Any]) -> list[str]:
     return [_text(row["name"]), row["type"], _number(row["missing"], "{:,}"), *numeric, detail]
 
 
-def _components_section(components: dict[str, Any]) -> str:
-    rows = [[name, record["state"], _number(record["seconds"], "{:.1f}")] for name, record in components.items()]
+def _components_section(components: dict[str, ComponentRecord]) -> str:
+    rows = [[name, record.state, _number(record.seconds, "{:.1f}")] for name, record in components.items()]
     return "<h2>Components</h2>\n" + _table(["component", "state", "seconds"], rows, escape=False)
 
 

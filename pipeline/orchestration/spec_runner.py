@@ -27,23 +27,24 @@ are refused by name, as KFP's backend compiler refuses them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, Iterator
 
 from google.protobuf import json_format, struct_pb2
 from kfp.local import executor_output_utils, graph_utils, placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.settings import ConfigError, RunConfig, from_dict
-from pipeline.kfp_entrypoint import LAUNCHER_LOG_OUTPUT, configure_object_storage, s3_objects, split_uri
-from pipeline.kubeflow import CONFIG_KEY, check_executors, read_job
-from pipeline.pipeline import DATA_ROOT_PARAMETER
-from pipeline.progress import ProgressCallback
+from pipeline.orchestration.kfp_entrypoint import LAUNCHER_LOG_OUTPUT, configure_object_storage, s3_objects, split_uri
+from pipeline.orchestration.kubeflow import CONFIG_KEY, DATA_ROOT_PARAMETER, check_executors, read_job
+from pipeline.orchestration.progress import ProgressCallback
+from pipeline.runs.metadata import NodeRun
 
 
 class TaskFailed(RuntimeError):
@@ -77,6 +78,8 @@ class SpecRun:
     config: RunConfig | None
     tasks: dict[str, TaskRun]
     workdir: str
+    # ML Metadata ids of the run's output artifacts, as the launcher records them, in order.
+    artifact_ids: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
 
 def run_spec(
@@ -270,7 +273,12 @@ def _run_task(spec, task_name, task, task_root, values, run: SpecRun) -> TaskRun
         raise TaskFailed(f"task {task_name} failed (exit code {code}); its log {log_file} ends:\n{_tail(log_file)}")
     output = executor_output_utils.load_executor_output(message.outputs.output_file)
     return TaskRun(
-        task_name, seconds, started, _record_outputs(message, output), dict(output.parameter_values), log_file
+        task_name,
+        seconds,
+        started,
+        _record_outputs(message, output, run.artifact_ids),
+        dict(output.parameter_values),
+        log_file,
     )
 
 
@@ -284,11 +292,8 @@ def spec_container(spec: pipeline_spec_pb2.PipelineSpec, task: pipeline_spec_pb2
     return container
 
 
-_next_id = iter(range(1, 1 << 62))
-
-
 def _record_outputs(
-    message: pipeline_spec_pb2.ExecutorInput, output: pipeline_spec_pb2.ExecutorOutput
+    message: pipeline_spec_pb2.ExecutorInput, output: pipeline_spec_pb2.ExecutorOutput, ids: Iterator[int]
 ) -> dict[str, RecordedArtifact]:
     """The launcher's mergeRuntimeArtifacts, then an ML Metadata id per artifact."""
     recorded = {}
@@ -301,7 +306,7 @@ def _record_outputs(
                 artifact.uri = produced.artifacts[0].uri
             for key, value in produced.artifacts[0].metadata.fields.items():
                 artifact.metadata.fields[key].CopyFrom(value)
-        recorded[name] = RecordedArtifact(next(_next_id), name, artifact)
+        recorded[name] = RecordedArtifact(next(ids), name, artifact)
     return recorded
 
 
@@ -319,27 +324,10 @@ def _tail(path: str, lines: int = 20) -> str:
         return "".join(f.readlines()[-lines:])
 
 
-def summarize_spec_run(run: SpecRun) -> dict[str, Any]:
-    """The same summary (and report) as a local run's, from the tasks' recorded outputs; written
-    under the work dir. Needs the RunConfig that `compile` stores in the spec."""
-    from pipeline.report import write_report
-    from pipeline.summary import RUNS_DIR, summarize_run
-
-    if run.config is None:
-        raise ConfigError(
-            "the spec holds no run config (not compiled by `python -m pipeline compile`): "
-            "every task ran, but there is no summary to give"
-        )
-    summary = summarize_run(run.config, run.run_id, spec_nodes(run), os.path.join(run.workdir, RUNS_DIR))
-    summary["report_file"] = write_report(summary)
-    return summary
-
-
-def spec_nodes(run: SpecRun) -> dict[str, Any]:
-    """Each task as the summary reads a node from ML Metadata: its execution and output artifacts."""
+def spec_nodes(run: SpecRun) -> dict[str, NodeRun]:
+    """Each task as the summary reads a node from ML Metadata (runs/metadata.py): its execution
+    and output artifacts. A summary of the run needs the RunConfig `compile` stores in the spec."""
     from ml_metadata.proto import metadata_store_pb2
-
-    from pipeline.records import NodeRun
 
     nodes = {}
     for name, task in run.tasks.items():
