@@ -161,3 +161,15 @@ def test_a_folder_pre_split_into_train_validation_and_test_keeps_its_splits(tmp_
     shutil.rmtree(tmp_path / "validation")
     with pytest.raises(InputError, match=r"needs train/, validation/ and test/ \(or eval/\) .*; validation is missing"):
         csv_input.stored_splits(str(tmp_path))
+
+
+def test_a_path_without_an_extension_is_a_folder_for_every_reader(tmp_path):
+    """components/example_gen/__init__.py `is_folder`: preflight refuses what ExampleGen would
+    read as a folder (its input pattern *.csv under that path), before anything runs."""
+    from components.example_gen import is_folder
+
+    file = tmp_path / "rows"
+    file.write_text("a,b\n1,2\n")
+    assert is_folder(str(file)) and is_folder("gs://bucket/data/") and not is_folder("gs://bucket/x.csv")
+    with pytest.raises(InputError, match="no such folder .* a CSV file needs its .csv"):
+        csv_input.csv_files(str(file))

@@ -46,7 +46,10 @@ class Prepared:
 
     @property
     def config(self) -> RunConfig:
-        return self.resolved.config if self.resolved else self.recipe
+        """The resolved config; an up-to-date command resolved none."""
+        if self.resolved is None:
+            raise ValueError("an up-to-date command resolved no config")
+        return self.resolved.config
 
 
 def prepare(config_file: str | None, overrides: dict[str, Any], force: bool = False) -> Prepared:
