@@ -80,6 +80,7 @@ def test_without_a_recipe_or_data_run_and_compile_read_the_default_recipe_from_a
     assert (config.evaluation.max_loss, config.evaluation.min_accuracy) == (0.3, 0.9)
     expected = "/pipeline/data/penguins/penguins.csv" if command == "compile" else SHIPPED_PENGUINS
     assert config.data.path == expected
+    assert prepared.resolved.local_data == SHIPPED_PENGUINS  # read here, from this checkout
 
 
 def test_data_given_alone_uses_the_built_in_defaults_not_the_default_recipe(tmp_path, monkeypatch):

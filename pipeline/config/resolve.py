@@ -79,10 +79,14 @@ def resolve(recipe: RunConfig) -> Resolved:
         output=output,
         kubeflow=recipe.kubeflow.for_target(),
     )
-    labels = image_counts if data.is_image else _csv_labels(config, local_data)
-    rows = sum(labels.values()) if isinstance(labels, Counter) else len(labels) if labels is not None else None
-    counts = labels if isinstance(labels, Counter) else _class_counts(labels, data.task)
-    evaluation, computed_bound, computed_accuracy = _default_bounds(config, labels, counts)
+    if data.is_image:
+        counts, rows, trivial = image_counts, sum(image_counts.values()), trivial_class_loss(image_counts)
+    else:
+        labels = _csv_labels(config, local_data)
+        counts = Counter(labels) if labels is not None and data.task in CLASSIFICATION_TASKS else None
+        rows = len(labels) if labels is not None else None
+        trivial = trivial_loss(labels, data.task) if labels is not None else None
+    evaluation, computed_bound, computed_accuracy = _default_bounds(config, trivial, counts)
     beam = None if on_kubeflow else choose_beam(config.runner, rows)
     runner = dataclasses.replace(config.runner, beam_args=beam.args) if beam else config.runner
     return Resolved(
@@ -257,24 +261,20 @@ def _csv_labels(config: RunConfig, local_data: str | None) -> list[str] | None:
     return check_rows(local_data, data.label, data.task)
 
 
-def _class_counts(labels: list[str] | None, task: str) -> Counter | None:
-    return Counter(labels) if labels is not None and task in CLASSIFICATION_TASKS else None
-
-
 def _default_bounds(
-    config: RunConfig, labels: list[str] | Counter | None, counts: Counter | None
+    config: RunConfig, trivial: float | None, counts: Counter | None
 ) -> tuple[EvaluationSpec, bool, bool]:
-    """The gate's bounds, those the recipe leaves unset computed from the data; and which were."""
+    """The gate's bounds, those the recipe leaves unset computed from the data (`trivial`: the
+    loss of a model that ignores the features; None, data not read here); and which were."""
     evaluation = config.evaluation
     computed_bound = evaluation.max_loss is None
     if computed_bound:
-        if labels is None:
+        if trivial is None:
             raise ConfigError(
                 f"evaluation.max_loss: the default bound is computed from the data, and {config.data.path} "
                 f"cannot be read here; set --set evaluation.max_loss=VALUE"
             )
-        bound = trivial_class_loss(labels) if isinstance(labels, Counter) else trivial_loss(labels, config.data.task)
-        evaluation = dataclasses.replace(evaluation, max_loss=bound)
+        evaluation = dataclasses.replace(evaluation, max_loss=trivial)
     computed_accuracy = evaluation.min_accuracy is None and counts is not None and config.data.task != "regression"
     if computed_accuracy:
         evaluation = dataclasses.replace(evaluation, min_accuracy=default_min_accuracy(counts))

@@ -1,5 +1,5 @@
-"""A run's records, read without TensorFlow: ML Metadata (runs, nodes, executions, output
-artifacts) and the files a run leaves under `<pipeline_root>/runs/<run id>/`.
+"""A run's records in ML Metadata, read without TensorFlow: runs, nodes, executions, output
+artifacts (the files a run leaves under `<pipeline_root>/runs/<run id>/` are runs/summary.py's).
 
 MLMD is the record of what ran: each node's execution (state, start and end time) and its
 output artifacts (the Evaluator's blessing, the Pusher's destination...). `pipeline runs` lists
